@@ -1,0 +1,3 @@
+from .mae_head import MAEPretrainHead, patchify, unpatchify
+
+__all__ = ['MAEPretrainHead', 'patchify', 'unpatchify']

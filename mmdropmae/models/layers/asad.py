@@ -1,0 +1,162 @@
+"""Adaptive Spatial-Attention Dropout (ASAD), functional form.
+
+Given the attention logits of a two-frame token sequence (frame x = first N
+tokens, frame z = last N tokens), ASAD drops within-frame attention links so
+that reconstruction has to look at the other frame (SPEC.md, section 1):
+
+1. ``A = softmax(logits)`` over all 2N keys (on detached logits).
+2. ``f_tem(i) = max_j A(i, j) + 1e-6`` over the keys j of the other frame.
+3. ``spatial(i, .)`` = within-frame block of A, + 1e-6, own position set to
+   0, each row normalised to sum 1.
+4. drop score ``s(i, j) = spatial(i, j) * f_tem(i)``, an L x N matrix.
+5. ``K = floor(p * (N - 1)) * L`` distinct entries of that matrix drawn with
+   probability proportional to ``s``, without replacement, over the whole
+   flattened matrix.
+6. The chosen within-frame links are masked out (set to -inf).
+
+The reference implementation draws step 5 with ``torch.multinomial`` in a
+Python loop over batch x heads. Sequential sampling without replacement in
+proportion to weights ``s`` has the same distribution as taking the K largest
+``s / E`` with ``E ~ Exp(1)`` i.i.d. (the exponential race, equivalently the
+Gumbel-top-k trick: ``log s - log E = log s + Gumbel``). ``asad_drop_mask``
+uses that, vectorised over batch and heads; ``asad_drop_mask_reference`` keeps
+the sequential algorithm for tests and benchmarks.
+"""
+import math
+from typing import Dict
+
+import torch
+from torch import Tensor
+
+EPS = 1e-6
+
+
+def num_asad_drops(num_tokens: int, p: float) -> int:
+    """K = floor(p * (N - 1)) * L drops per (sample, head), L = 2N tokens."""
+    n = num_tokens // 2
+    return math.floor(p * (n - 1)) * num_tokens
+
+
+def _check_logits(logits: Tensor) -> int:
+    if logits.ndim != 4 or logits.shape[-1] != logits.shape[-2]:
+        raise ValueError('ASAD expects logits of shape (B, H, L, L), got '
+                         f'{tuple(logits.shape)}')
+    if logits.shape[-1] % 2:
+        raise ValueError('ASAD needs two frames of N tokens each (L = 2N), '
+                         f'got L = {logits.shape[-1]}')
+    return logits.shape[-1] // 2
+
+
+def asad_drop_score(logits: Tensor) -> Tensor:
+    """Drop score of every within-frame link (steps 1-4).
+
+    Args:
+        logits (Tensor): (B, H, L, L) attention logits, L = 2N.
+
+    Returns:
+        Tensor: (B, H, 2, N, N) float32 score; ``[:, :, f, i, j]`` is the
+        score of query ``f*N + i`` attending to key ``f*N + j``. The own
+        position (diagonal) scores 0.
+    """
+    b, h = logits.shape[:2]
+    n = _check_logits(logits)
+    attn = logits.detach().float().softmax(dim=-1).view(b, h, 2, n, 2, n)
+    within = torch.stack([attn[:, :, 0, :, 0], attn[:, :, 1, :, 1]], dim=2)
+    cross = torch.stack([attn[:, :, 0, :, 1], attn[:, :, 1, :, 0]], dim=2)
+    f_tem = cross.amax(dim=-1, keepdim=True) + EPS
+    spatial = within + EPS
+    spatial.diagonal(dim1=-2, dim2=-1).zero_()
+    spatial = spatial / spatial.sum(dim=-1, keepdim=True)
+    return spatial * f_tem
+
+
+def _scatter_within_frame(drop: Tensor) -> Tensor:
+    """(B, H, 2, N, N) within-frame bool mask -> (B, H, 2N, 2N)."""
+    b, h, _, n, _ = drop.shape
+    mask = drop.new_zeros(b, h, 2, n, 2, n)
+    mask[:, :, 0, :, 0] = drop[:, :, 0]
+    mask[:, :, 1, :, 1] = drop[:, :, 1]
+    return mask.view(b, h, 2 * n, 2 * n)
+
+
+def asad_drop_mask(logits: Tensor, p: float) -> Tensor:
+    """ASAD drop mask, vectorised over batch and heads (exponential race).
+
+    Args:
+        logits (Tensor): (B, H, L, L) attention logits of two frames of
+            N = L/2 tokens each (frame x first).
+        p (float): Drop ratio P (0.1 in DropMAE).
+
+    Returns:
+        Tensor: (B, H, L, L) bool, True where the link is dropped. Each
+        (sample, head) has exactly ``floor(p * (N - 1)) * L`` True entries,
+        all within-frame and off the diagonal.
+    """
+    n = _check_logits(logits)
+    b, h, length, _ = logits.shape
+    k = num_asad_drops(length, p)
+    if k == 0:
+        return torch.zeros_like(logits, dtype=torch.bool)
+    with torch.no_grad():
+        score = asad_drop_score(logits)
+        # Top-K of s / E, E ~ Exp(1): same law as sequential sampling without
+        # replacement in proportion to s. Zero-score entries (the diagonal)
+        # get key 0 and lose to every positive entry (K <= L * (N - 1)).
+        keys = score.div_(torch.empty_like(score).exponential_())
+        idx = keys.view(b, h, -1).topk(k, dim=-1, sorted=False).indices
+        drop = torch.zeros(
+            b, h, 2 * n * n, dtype=torch.bool, device=logits.device)
+        drop.scatter_(-1, idx, True)
+    return _scatter_within_frame(drop.view(b, h, 2, n, n))
+
+
+def asad_drop_mask_reference(logits: Tensor, p: float) -> Tensor:
+    """Sequential reference of ASAD, written as the algorithm reads.
+
+    Loops in Python over batch x heads and draws the K entries with
+    ``torch.multinomial(..., replacement=False)`` over the flattened L x N
+    score matrix, like the DropMAE reference code. Slow; used to test
+    :func:`asad_drop_mask` and as the benchmark baseline.
+    """
+    n = _check_logits(logits)
+    b, h, length, _ = logits.shape
+    k = num_asad_drops(length, p)
+    mask = torch.zeros_like(logits, dtype=torch.bool)
+    if k == 0:
+        return mask
+    for bi in range(b):
+        for hi in range(h):
+            attn = logits[bi, hi].detach().float().softmax(dim=-1)
+            score = torch.empty(length, n)
+            for f in range(2):
+                q = slice(f * n, (f + 1) * n)
+                own = slice(f * n, (f + 1) * n)
+                other = slice((1 - f) * n, (2 - f) * n)
+                f_tem = attn[q, other].max(dim=-1).values + EPS
+                spatial = attn[q, own] + EPS
+                spatial.fill_diagonal_(0)
+                spatial = spatial / spatial.sum(dim=-1, keepdim=True)
+                score[q] = spatial * f_tem[:, None]
+            flat = torch.multinomial(score.flatten(), k, replacement=False)
+            rows, cols = flat // n, flat % n
+            cols = cols + (rows // n) * n  # key index in the 2N sequence
+            mask[bi, hi, rows, cols] = True
+    return mask
+
+
+def frame_attention_stats(attn: Tensor) -> Dict[str, float]:
+    """Average attention mass a query puts inside its frame and across.
+
+    Args:
+        attn (Tensor): (B, H, 2N, 2N) attention weights (rows sum to 1).
+
+    Returns:
+        dict: ``within`` and ``between``: mean over batch, heads and queries
+        of the attention mass on keys of the query's own frame and of the
+        other frame (they add up to 1).
+    """
+    n = _check_logits(attn)
+    a = attn.detach().float().view(*attn.shape[:2], 2, n, 2, n)
+    within = a[:, :, 0, :, 0].sum(-1).mean() + a[:, :, 1, :, 1].sum(-1).mean()
+    between = a[:, :, 0, :, 1].sum(-1).mean() + a[:, :, 1, :, 0].sum(-1).mean()
+    return dict(within=float(within) / 2, between=float(between) / 2)

@@ -1,0 +1,3 @@
+from .dropmae_decoder import DropMAEPretrainDecoder
+
+__all__ = ['DropMAEPretrainDecoder']

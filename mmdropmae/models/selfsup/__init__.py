@@ -1,0 +1,3 @@
+from .dropmae import DropMAE
+
+__all__ = ['DropMAE']
