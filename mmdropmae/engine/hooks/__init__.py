@@ -1,0 +1,3 @@
+from .temporal_matching_monitor_hook import TemporalMatchingMonitorHook
+
+__all__ = ['TemporalMatchingMonitorHook']
