@@ -211,6 +211,16 @@ def test_asad_attention_train_and_eval():
     attn = layer.last_attn
     k = num_asad_drops(18, 0.3)
     assert ((attn == 0).sum((-1, -2)) == k).all()
+    # the layer's output is the masked softmax of asad_drop_mask's mask
+    layer.keep_attn = False
+    torch.manual_seed(11)
+    y = layer(x)
+    torch.manual_seed(11)
+    q, k_, v = layer._qkv(x)
+    logits = q @ k_.transpose(-2, -1) * layer.scale
+    mask = asad_drop_mask(logits, 0.3)
+    attn = logits.masked_fill(mask, float('-inf')).softmax(-1)
+    torch.testing.assert_close(y, layer._out(attn @ v))
     # drop_prob = 0 is TwinMAE: exactly plain attention
     twin = ASADAttention(embed_dims=32, num_heads=4, drop_prob=0.)
     twin.load_state_dict(plain.state_dict())

@@ -1,3 +1,4 @@
+import argparse
 import math
 
 import pytest
@@ -105,7 +106,9 @@ def test_backbone_loads_reference_encoder(tmp_path, img_size):
     model = tiny_dropmae()
     ref = mmdropmae_to_reference(model.state_dict())
     path = tmp_path / 'dropmae_ref.pth'
-    torch.save({'model': ref, 'epoch': 3}, path)
+    # reference checkpoints also pickle the training arguments
+    torch.save({'model': ref, 'epoch': 3,
+                'args': argparse.Namespace(lr=1.5e-4)}, path)
 
     vit = MODELS.build(
         dict(

@@ -5,13 +5,12 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor, nn
 
 from mmdropmae.registry import MODELS
 from ..layers import (TransformerBlock, build_2d_sincos_position_embedding,
                       resize_pos_embed)
-from ..utils import extract_encoder
+from ..utils import extract_encoder, load_checkpoint_file
 
 
 def _pair(x: Union[int, Sequence[int]]) -> Tuple[int, int]:
@@ -183,8 +182,7 @@ class VisionTransformer(BaseModule):
             The ``_IncompatibleKeys`` of ``load_state_dict``.
         """
         logger = MMLogger.get_current_instance()
-        checkpoint = CheckpointLoader.load_checkpoint(
-            filename, map_location='cpu')
+        checkpoint = load_checkpoint_file(filename, verbose=False)
         state, dropped = extract_encoder(checkpoint)
         if not self.with_temporal_embed:
             state = {

@@ -1,11 +1,12 @@
 """Multi-head self-attention layers with timm key names (qkv, proj)."""
 from typing import Optional
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmdropmae.registry import MODELS
-from .asad import asad_drop_mask
+from .asad import asad_drop_indices
 
 
 @MODELS.register_module()
@@ -60,8 +61,11 @@ class Attention(nn.Module):
                   asad_prob: float = 0.) -> Tensor:
         logits = (q * self.scale) @ k.transpose(-2, -1)
         if asad_prob > 0:
-            logits = logits.masked_fill(
-                asad_drop_mask(logits, asad_prob), float('-inf'))
+            # in place: the matmul backward needs q and k, not its output
+            idx = asad_drop_indices(logits, asad_prob)
+            b, h, length, _ = logits.shape
+            logits.view(b, h, length * length).scatter_(
+                -1, idx, float('-inf'))
         attn = logits.softmax(dim=-1)
         if self.keep_attn:
             self.last_attn = attn.detach()
@@ -104,7 +108,20 @@ class ASADAttention(Attention):
         if not (self.training and self.drop_prob > 0):
             return super().forward(x)
         q, k, v = self._qkv(x)
-        return self._out(self._explicit(q, k, v, asad_prob=self.drop_prob))
+        if self.keep_attn:
+            return self._out(self._explicit(q, k, v, asad_prob=self.drop_prob))
+        # The mask needs no gradient; the attention itself then runs in the
+        # fused kernel (forward and backward) with a boolean keep-mask.
+        with torch.no_grad():
+            logits = (q * self.scale) @ k.transpose(-2, -1)
+            idx = asad_drop_indices(logits, self.drop_prob)
+            b, h, length, _ = logits.shape
+            keep = torch.ones(
+                b, h, length * length, dtype=torch.bool, device=x.device)
+            keep = keep.scatter_(-1, idx, False).view(b, h, length, length)
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=keep, dropout_p=self.attn_drop)
+        return self._out(out)
 
     def extra_repr(self) -> str:
         return f'drop_prob={self.drop_prob}'

@@ -7,9 +7,12 @@ timm ViT names: encoder keys (``patch_embed.*``, ``pos_embed``,
 ``backbone.`` (encoder) and ``neck.`` (decoder) and saves MMEngine
 checkpoints ``{'meta': ..., 'state_dict': ...}``.
 """
+import os.path as osp
+import pickle
 from collections import OrderedDict
 from typing import Dict, Mapping, Tuple
 
+import torch
 from torch import Tensor
 
 #: Keys of other ViT checkpoints (timm, ImageNet MAE) that a two-frame encoder
@@ -78,3 +81,39 @@ def extract_encoder(checkpoint: Mapping) -> Tuple[Dict[str, Tensor], list]:
         else:
             encoder[k] = v
     return encoder, dropped
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that is not what a converter expects."""
+
+
+def load_checkpoint_file(filename: str, verbose: bool = True) -> object:
+    """``torch.load`` a checkpoint onto the CPU.
+
+    Tries ``weights_only=True`` first. Training checkpoints also hold
+    Python objects (the reference code saves its ``argparse`` arguments,
+    MMEngine its message hub), which only a full unpickling reads; the
+    file is then loaded again that way, with a note: only convert
+    checkpoints you trust.
+    """
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename}: no such checkpoint file')
+    try:
+        return torch.load(filename, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as first:
+        # also raised for files that are no checkpoint at all
+        try:
+            ckpt = torch.load(filename, map_location='cpu', weights_only=False)
+        except Exception as exc:  # noqa: BLE001
+            raise CheckpointError(
+                f'{filename}: cannot read it as a PyTorch checkpoint '
+                f'({type(exc).__name__}: {exc})') from first
+        if verbose:
+            print(f'note: {filename} holds Python objects besides tensors '
+                  '(e.g. training arguments or an MMEngine message hub); it '
+                  'was unpickled in full. Only convert checkpoints you '
+                  'trust.')
+        return ckpt
+    except Exception as exc:  # noqa: BLE001 (torch raises many kinds)
+        raise CheckpointError(f'{filename}: cannot read it as a PyTorch '
+                              f'checkpoint ({type(exc).__name__}: {exc})')
