@@ -21,13 +21,11 @@ import os
 import os.path as osp
 import subprocess
 import warnings
-from contextlib import contextmanager
 from datetime import timedelta
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
-from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
 
 
@@ -98,34 +96,6 @@ def allow_full_checkpoint_load(notes):
 # --------------------------------------------------------------------------
 # CPU support
 # --------------------------------------------------------------------------
-class CPUAmpOptimWrapper(OptimWrapper):
-    """Mixed precision on CPU: bfloat16 autocast, no loss scaling.
-
-    bfloat16 has float32's exponent range, so gradients do not underflow and
-    no ``GradScaler`` is needed. ``loss_scale`` is accepted (and ignored) so
-    that a GPU ``AmpOptimWrapper`` config converts one to one.
-    """
-
-    def __init__(self, dtype='bfloat16', loss_scale=None, **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(dtype, str):
-            dtype = getattr(torch, dtype)
-        self.cast_dtype = dtype
-
-    @contextmanager
-    def optim_context(self, model):
-        with super().optim_context(model), torch.autocast(
-                device_type='cpu', dtype=self.cast_dtype):
-            yield
-
-
-def register_cpu_amp_wrapper():
-    """Register :class:`CPUAmpOptimWrapper` unless the package has one."""
-    from mmdropmae.registry import OPTIM_WRAPPERS
-    if 'CPUAmpOptimWrapper' not in OPTIM_WRAPPERS.module_dict:
-        OPTIM_WRAPPERS.register_module(module=CPUAmpOptimWrapper)
-
-
 def setup_amp(cfg, enable_amp, notes):
     """Turn on AMP (``--amp``) and make AMP configs run on CPU."""
     optim_wrapper = cfg.get('optim_wrapper')
@@ -145,7 +115,6 @@ def setup_amp(cfg, enable_amp, notes):
             optim_wrapper.loss_scale = 'dynamic'
             wrapper_type = 'AmpOptimWrapper'
     if wrapper_type == 'AmpOptimWrapper' and not torch.cuda.is_available():
-        register_cpu_amp_wrapper()
         dtype = optim_wrapper.get('dtype', None)
         if dtype not in (None, 'bfloat16', torch.bfloat16):
             notes.append(f'AMP dtype {dtype} replaced by bfloat16 on CPU.')

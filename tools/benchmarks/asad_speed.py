@@ -28,8 +28,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from mmdropmae.models.layers import (asad_drop_indices, asad_drop_mask,
-                                     asad_drop_mask_reference)
+from mmdropmae.models.layers import (asad_drop_mask, asad_drop_mask_reference)
+from mmdropmae.models.layers.attention import asad_attention
 from mmdropmae.registry import MODELS
 from mmdropmae.utils import register_all_modules
 
@@ -46,13 +46,11 @@ def timeit(fn, repeat: int, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
-def attention(q, k, v, mask_fn=None, p=0.1):
-    """Explicit attention; ``mask_fn`` drops links as ASAD does."""
+def explicit_attention(q, k, v, mask_fn=None, p=0.1):
+    """Explicit softmax attention, links of ``mask_fn`` set to -inf (as the
+    DropMAE reference does)."""
     logits = (q * q.shape[-1]**-0.5) @ k.transpose(-2, -1)
-    if mask_fn is asad_drop_indices:  # our layer's path (in-place fill)
-        b, h, length, _ = logits.shape
-        logits.view(b, h, -1).scatter_(-1, mask_fn(logits, p), float('-inf'))
-    elif mask_fn is not None:
+    if mask_fn is not None:
         logits = logits.masked_fill(mask_fn(logits, p), float('-inf'))
     return logits.softmax(-1) @ v
 
@@ -105,11 +103,12 @@ def main():
     rows = []
     t_sdpa = timeit(lambda: F.scaled_dot_product_attention(q, k, v),
                     args.repeat)
-    t_plain = timeit(lambda: attention(q, k, v), args.repeat)
-    t_ours = timeit(lambda: attention(q, k, v, asad_drop_indices),
+    t_plain = timeit(lambda: explicit_attention(q, k, v), args.repeat)
+    t_ours = timeit(lambda: asad_attention(q, k, v, 0.1, d**-0.5),
                     args.repeat)
-    t_ref = timeit(lambda: attention(q, k, v, asad_drop_mask_reference),
-                   max(1, args.repeat // 2))
+    t_ref = timeit(
+        lambda: explicit_attention(q, k, v, asad_drop_mask_reference),
+        max(1, args.repeat // 2))
     t_softmax = timeit(lambda: logits.softmax(-1), args.repeat)
     t_mask = timeit(lambda: asad_drop_mask(logits, 0.1), args.repeat)
     t_mask_ref = timeit(lambda: asad_drop_mask_reference(logits, 0.1),
@@ -117,7 +116,7 @@ def main():
     rows += [
         ('(a) plain attention, SDPA (TwinMAE)', t_sdpa),
         ('(a) plain attention, explicit softmax', t_plain),
-        ('(b) ASAD attention, ours', t_ours),
+        ('(b) ASAD attention, ours (SDPA + keep-mask)', t_ours),
         ('(c) ASAD attention, sequential reference', t_ref),
         ('softmax of the L x L logits', t_softmax),
         ('ASAD mask, ours', t_mask),

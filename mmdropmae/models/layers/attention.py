@@ -9,6 +9,38 @@ from mmdropmae.registry import MODELS
 from .asad import asad_drop_indices
 
 
+def asad_attention(q: Tensor,
+                   k: Tensor,
+                   v: Tensor,
+                   p: float,
+                   scale: float,
+                   dropout_p: float = 0.) -> Tensor:
+    """Attention with ASAD links removed, in the fused SDPA kernel.
+
+    The drop mask needs no gradient: it is drawn from the detached logits,
+    then ``F.scaled_dot_product_attention`` runs forward and backward with a
+    boolean keep-mask, which is cheaper than an explicit masked softmax.
+
+    Args:
+        q, k, v (Tensor): (B, H, L, D) queries, keys and values, L = 2N.
+        p (float): ASAD drop ratio P.
+        scale (float): Logit scale (``D ** -0.5``).
+        dropout_p (float): Dropout on the attention weights.
+
+    Returns:
+        Tensor: (B, H, L, D).
+    """
+    with torch.no_grad():
+        logits = (q * scale) @ k.transpose(-2, -1)
+        idx = asad_drop_indices(logits, p)
+        b, h, length, _ = logits.shape
+        keep = torch.ones(
+            b, h, length * length, dtype=torch.bool, device=q.device)
+        keep = keep.scatter_(-1, idx, False).view(b, h, length, length)
+    return F.scaled_dot_product_attention(
+        q, k, v, attn_mask=keep, dropout_p=dropout_p, scale=scale)
+
+
 @MODELS.register_module()
 class Attention(nn.Module):
     """Plain multi-head self-attention (timm's ``Attention`` key layout).
@@ -110,17 +142,8 @@ class ASADAttention(Attention):
         q, k, v = self._qkv(x)
         if self.keep_attn:
             return self._out(self._explicit(q, k, v, asad_prob=self.drop_prob))
-        # The mask needs no gradient; the attention itself then runs in the
-        # fused kernel (forward and backward) with a boolean keep-mask.
-        with torch.no_grad():
-            logits = (q * self.scale) @ k.transpose(-2, -1)
-            idx = asad_drop_indices(logits, self.drop_prob)
-            b, h, length, _ = logits.shape
-            keep = torch.ones(
-                b, h, length * length, dtype=torch.bool, device=x.device)
-            keep = keep.scatter_(-1, idx, False).view(b, h, length, length)
-        out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=keep, dropout_p=self.attn_drop)
+        out = asad_attention(q, k, v, self.drop_prob, self.scale,
+                             self.attn_drop)
         return self._out(out)
 
     def extra_repr(self) -> str:
