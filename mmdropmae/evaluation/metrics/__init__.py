@@ -1,1 +1,2 @@
 
+from .vos_metric import VOSMetric  # noqa: F401

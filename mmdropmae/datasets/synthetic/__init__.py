@@ -1,0 +1,10 @@
+"""Synthetic videos (textured moving objects, camera motion) written as real
+H.264 mp4 files in the Kinetics layout, for tests and CPU-scale runs."""
+from .renderer import SyntheticVideoRenderer
+from .writer import (DEFAULT_CLASS_NAMES, make_synthetic_kinetics, write_ann_file,
+                     write_corrupt_video, write_synthetic_video, write_video)
+
+__all__ = [
+    'SyntheticVideoRenderer', 'DEFAULT_CLASS_NAMES', 'make_synthetic_kinetics',
+    'write_ann_file', 'write_corrupt_video', 'write_synthetic_video', 'write_video'
+]

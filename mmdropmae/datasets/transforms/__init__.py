@@ -1,0 +1,8 @@
+from .formatting import PackPairInputs
+from .loading import LoadFramePairFromVideo, sample_frame_pair
+from .processing import RandomFlip, RandomResizedCrop, random_resized_crop_params
+
+__all__ = [
+    'LoadFramePairFromVideo', 'sample_frame_pair', 'RandomResizedCrop', 'RandomFlip',
+    'random_resized_crop_params', 'PackPairInputs'
+]
