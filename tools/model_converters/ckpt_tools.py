@@ -276,3 +276,22 @@ def mmdropmae_version() -> str:
         return __version__
     except Exception:  # noqa: BLE001
         return 'unknown'
+
+
+def run_converter(convert, description: str, src_help: str, dst_help: str,
+                  argv=None) -> int:
+    """Command line of a ``convert(src, dst)`` converter: parse SRC and DST,
+    run it, and turn a bad input into a one-line error and exit code 1."""
+    import argparse
+    parser = argparse.ArgumentParser(
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('src', help=src_help)
+    parser.add_argument('dst', help=dst_help)
+    args = parser.parse_args(argv)
+    try:
+        convert(args.src, args.dst)
+    except (CheckpointError, FileNotFoundError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    return 0

@@ -12,13 +12,12 @@ Example::
     python tools/model_converters/dropmae_to_mmdropmae.py \\
         K700-800E.pth work_dirs/dropmae_k700_800e.pth
 """
-import argparse
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from ckpt_tools import (CheckpointError, check_reference_state,  # noqa: E402
+from ckpt_tools import (run_converter, check_reference_state,  # noqa: E402
                         describe, load_checkpoint_file, mmdropmae_version,
                         plain_tensors, print_dropped, save_atomic,
                         state_dict_of)
@@ -46,23 +45,9 @@ def convert(src: str, dst: str) -> dict:
     return out
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('src', help='reference DropMAE checkpoint')
-    parser.add_argument('dst', help='output mmdropmae checkpoint')
-    return parser.parse_args(argv)
-
-
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        convert(args.src, args.dst)
-    except (CheckpointError, FileNotFoundError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
-    return 0
+    return run_converter(convert, __doc__, 'reference DropMAE checkpoint',
+                         'output mmdropmae checkpoint', argv)
 
 
 if __name__ == '__main__':

@@ -13,13 +13,12 @@ Example::
     python tools/model_converters/mmdropmae_to_dropmae.py \\
         work_dirs/pretrain_k400/epoch_1600.pth dropmae_k400_1600e_ref.pth
 """
-import argparse
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from ckpt_tools import (CheckpointError, describe,  # noqa: E402
+from ckpt_tools import (run_converter, describe,  # noqa: E402
                         load_checkpoint_file, plain_tensors, print_dropped,
                         save_atomic, split_mmdropmae_state, state_dict_of)
 
@@ -37,23 +36,9 @@ def convert(src: str, dst: str) -> dict:
     return out
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('src', help='mmdropmae (MMEngine) checkpoint')
-    parser.add_argument('dst', help='output checkpoint, reference layout')
-    return parser.parse_args(argv)
-
-
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        convert(args.src, args.dst)
-    except (CheckpointError, FileNotFoundError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
-    return 0
+    return run_converter(convert, __doc__, 'mmdropmae (MMEngine) checkpoint',
+                         'output checkpoint, reference layout', argv)
 
 
 if __name__ == '__main__':
