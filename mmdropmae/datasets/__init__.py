@@ -12,4 +12,5 @@ __all__ = [
     'build_video_reader', 'LoadFramePairFromVideo', 'sample_frame_pair', 'RandomResizedCrop',
     'RandomFlip', 'random_resized_crop_params', 'PackPairInputs'
 ]
+from .sot import *  # noqa: F401,F403,E402
 from .vos import *  # noqa: F401,F403,E402

@@ -1,0 +1,1 @@
+from .video_sampler import VideoSampler, split_videos  # noqa: F401

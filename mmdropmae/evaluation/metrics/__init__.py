@@ -1,2 +1,3 @@
 
+from .sot_metric import GOT10kMetric, OPEMetric  # noqa: F401
 from .vos_metric import VOSMetric  # noqa: F401

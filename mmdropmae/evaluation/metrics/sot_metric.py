@@ -1,0 +1,292 @@
+"""MMEngine metrics of single-object tracking: ``OPEMetric`` (success AUC,
+precision, normalised precision) and ``GOT10kMetric`` (AO, SR0.5, SR0.75).
+
+Input: one data sample per frame
+--------------------------------
+``process`` takes the tracker's per-frame outputs, either plain dicts or
+``BaseDataElement`` s (e.g. mmtracking-style ``TrackDataSample``) whose
+metainfo / fields hold:
+
+=====================  =====================================================
+``video_id``           int, sequence index (dataset ``video_id``); required
+``frame_id``           int, 0-based frame index; required
+``video_length``       int, frames in the sequence; required
+``video_name``         str, sequence name (result file names); optional
+``pred_bbox``          (4,) predicted box **x1, y1, x2, y2** in original
+                       image pixels; or ``pred_track_instances.bboxes``
+                       (1, 4) xyxy (mmtracking 1.x). Tensor or array.
+``gt_bbox``            (4,) ground-truth xyxy (the dataset's test-mode
+                       ``gt_bbox``; NaN = no annotation); or
+                       ``gt_instances.bboxes`` (1, 4)
+``visible``            bool, target visible (dataset ``visible``); default True
+``has_gt``             bool, the frame has a ground-truth box; default:
+                       ``gt_bbox`` present and finite
+``ori_shape``          (h, w), optional: GOT-10k clips boxes to the image
+``time``               float seconds spent on the frame, optional (GOT-10k
+                       ``{seq}_time.txt``; 0 = unknown)
+=====================  =====================================================
+
+Every frame of every sequence must arrive exactly once (any order, any rank:
+frames are regrouped by ``video_id`` and sorted by ``frame_id``).
+
+The conventions (thresholds, first frame, absent frames, averaging) are those
+of ``mmdropmae.evaluation.functional.sot_metrics``; see its docstring and
+``docs/sot_evaluation.md``. Metric values are fractions in [0, 1].
+"""
+import json
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+
+from mmdropmae.registry import METRICS
+from ..functional.sot_metrics import (GOT10K_THRESHOLDS, NORM_PRECISION_THRESHOLDS,
+                                      PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, evaluate_got10k,
+                                      evaluate_ope, ope_preset, xyxy_to_xywh)
+from ..functional.sot_results import LAYOUTS, atomic_write_text, write_sot_result
+
+_MISSING = object()
+
+
+def _to_numpy(x) -> np.ndarray:
+    if hasattr(x, 'detach'):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=np.float64)
+
+
+def _get(sample: Any, key: str, default=_MISSING):
+    if isinstance(sample, dict):
+        if key in sample:
+            return sample[key]
+        meta = sample.get('metainfo')
+        if isinstance(meta, dict) and key in meta:
+            return meta[key]
+        return default
+    if key in getattr(sample, 'metainfo_keys', lambda: [])():
+        return sample.metainfo[key]
+    if hasattr(sample, key):
+        return getattr(sample, key)
+    return default
+
+
+def _instances_bbox(sample: Any, key: str):
+    inst = _get(sample, key, None)
+    if inst is None:
+        return None
+    bboxes = inst.get('bboxes') if isinstance(inst, dict) else getattr(inst, 'bboxes', None)
+    if bboxes is None:
+        return None
+    b = _to_numpy(bboxes).reshape(-1, 4)
+    return b[0] if len(b) else None
+
+
+def parse_sot_sample(sample: Any) -> dict:
+    """Normalise one per-frame sample (see the module docstring) to
+    ``dict(video_id, video_name, frame_id, video_length, pred (4,) xyxy,
+    gt (4,) xyxy (NaN if none), visible, has_gt, ori_shape, time)``."""
+    out = {}
+    for key in ('video_id', 'frame_id', 'video_length'):
+        v = _get(sample, key)
+        if v is _MISSING:
+            raise KeyError(f'SOT metric: data sample has no {key!r} (keys: '
+                           f'{list(sample.keys()) if isinstance(sample, dict) else sample}')
+        out[key] = int(v)
+    name = _get(sample, 'video_name', None)
+    out['video_name'] = str(name) if name is not None else str(out['video_id'])
+    pred = _instances_bbox(sample, 'pred_track_instances')
+    if pred is None:
+        p = _get(sample, 'pred_bbox', None)
+        if p is None:
+            raise KeyError('SOT metric: data sample has neither pred_track_instances.bboxes '
+                           'nor pred_bbox')
+        pred = _to_numpy(p).reshape(4)
+    out['pred'] = np.asarray(pred, np.float64).reshape(4)
+    gt = _get(sample, 'gt_bbox', None)
+    gt = _to_numpy(gt).reshape(4) if gt is not None else _instances_bbox(sample, 'gt_instances')
+    out['gt'] = np.full(4, np.nan) if gt is None else np.asarray(gt, np.float64).reshape(4)
+    has_gt = _get(sample, 'has_gt', None)
+    out['has_gt'] = bool(np.isfinite(out['gt']).all()) if has_gt is None else \
+        bool(has_gt) and bool(np.isfinite(out['gt']).all())
+    vis = _get(sample, 'visible', None)
+    if vis is None:
+        inst = _get(sample, 'gt_instances', None)
+        vis = getattr(inst, 'visible', None) if inst is not None and not isinstance(inst, dict) \
+            else (inst.get('visible') if isinstance(inst, dict) else None)
+    out['visible'] = True if vis is None else bool(np.asarray(_to_numpy(vis)).reshape(-1)[0])
+    shape = _get(sample, 'ori_shape', None)
+    out['ori_shape'] = tuple(int(s) for s in shape[:2]) if shape is not None else None
+    t = _get(sample, 'time', None)
+    out['time'] = float(t) if t is not None else 0.0
+    return out
+
+
+def group_sot_results(results: List[dict]) -> List[dict]:
+    """Regroup parsed per-frame results into sequences ordered by
+    ``video_id``; checks that every frame 0..L-1 is there exactly once.
+
+    Returns:
+        list[dict]: ``video_id``, ``video_name``, ``pred`` (L, 4) xywh,
+        ``gt`` (L, 4) xywh (NaN rows = no annotation), ``visible`` (L,),
+        ``has_gt`` (L,), ``ori_shape``, ``times`` (L,).
+    """
+    by_video: Dict[int, dict] = {}
+    for r in results:
+        v = by_video.setdefault(r['video_id'], dict(name=r['video_name'],
+                                                    length=r['video_length'], frames={}))
+        if r['frame_id'] in v['frames']:
+            raise ValueError(f'SOT metric: frame {r["frame_id"]} of sequence {v["name"]!r} '
+                             'was received twice (does the sampler repeat frames?)')
+        v['frames'][r['frame_id']] = r
+    seqs = []
+    for vid in sorted(by_video):
+        v = by_video[vid]
+        n = v['length']
+        missing = [f for f in range(n) if f not in v['frames']]
+        if missing:
+            raise ValueError(f'SOT metric: sequence {v["name"]!r} has {n - len(missing)} of '
+                             f'{n} frames (missing e.g. {missing[:5]}); use VideoSampler and '
+                             'run every frame')
+        frames = [v['frames'][f] for f in range(n)]
+        seqs.append(dict(
+            video_id=vid, video_name=v['name'],
+            pred=xyxy_to_xywh(np.stack([f['pred'] for f in frames])),
+            gt=xyxy_to_xywh(np.stack([f['gt'] for f in frames])),
+            visible=np.array([f['visible'] and f['has_gt'] for f in frames], bool),
+            has_gt=np.array([f['has_gt'] for f in frames], bool),
+            ori_shape=frames[0]['ori_shape'],
+            times=np.array([f['time'] for f in frames], np.float64)))
+    return seqs
+
+
+class _BaseSOTMetric(BaseMetric):
+    """Shared parts: per-frame collection, regrouping, result files."""
+    default_layout = 'pytracking'
+
+    def __init__(self, outfile_prefix: Optional[str] = None, format_only: bool = False,
+                 result_layout: Optional[str] = None, curves_file: Optional[str] = None,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if format_only and not outfile_prefix:
+            raise ValueError('format_only=True needs outfile_prefix (the result folder)')
+        self.outfile_prefix = outfile_prefix
+        self.format_only = format_only
+        layout = (result_layout or self.default_layout).lower()
+        if layout not in LAYOUTS:
+            raise ValueError(f'unknown result_layout {layout!r}; choose from {LAYOUTS}')
+        self.result_layout = layout
+        self.curves_file = curves_file
+        self.last_results: Optional[dict] = None
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Store one parsed record per frame (see the module docstring)."""
+        for s in data_samples:
+            self.results.append(parse_sot_sample(s))
+
+    def write_results(self, seqs: List[dict]) -> None:
+        """Write every sequence's boxes in ``result_layout`` under
+        ``outfile_prefix`` (atomically)."""
+        for s in seqs:
+            write_sot_result(self.outfile_prefix, s['video_name'], s['pred'], self.result_layout,
+                             times=s['times'])
+        print_log(f'SOT results of {len(seqs)} sequences written to {self.outfile_prefix} '
+                  f'({self.result_layout} layout)', logger='current')
+
+    def compute_metrics(self, results: list) -> dict:
+        seqs = group_sot_results(results)
+        if self.outfile_prefix:
+            self.write_results(seqs)
+        if self.format_only:
+            return {}
+        complete = [s for s in seqs if s['has_gt'].all()]
+        if len(complete) < len(seqs):
+            print_log(f'{type(self).__name__}: {len(seqs) - len(complete)} of {len(seqs)} '
+                      'sequences have no full ground truth (test split?): not scored; set '
+                      'format_only=True and submit the result files', logger='current',
+                      level=30)
+        if not complete:
+            return {}
+        metrics, curves = self.score(complete)
+        self.last_results = curves
+        if self.curves_file:
+            atomic_write_text(self.curves_file, json.dumps(
+                {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in curves.items()
+                 if k != 'per_sequence'}, indent=1))
+        return metrics
+
+    def score(self, seqs: List[dict]):
+        raise NotImplementedError
+
+
+@METRICS.register_module()
+class OPEMetric(_BaseSOTMetric):
+    """One-pass evaluation: success AUC, precision@20px, normalised
+    precision@0.2 (pytracking / LaSOT toolkit conventions, see
+    ``mmdropmae.evaluation.functional.sot_metrics``).
+
+    Args:
+        dataset (str): Preset of the absent-frame rule: ``'lasot'``,
+            ``'lasot_ext'`` (absent frames fail, full-length denominator) or
+            any other name (``'trackingnet'``, ``'tnl2k'``, ``'itb'``,
+            ``'got10k'``, ``'default'``: absent frames excluded).
+        absent (str, optional): Override: ``'fail'`` or ``'exclude'``.
+        first_frame (str, optional): Override: ``'gt'`` (default), ``'pred'``
+            or ``'exclude'``.
+        outfile_prefix (str, optional): Folder for the result files.
+        format_only (bool): Only write the result files (test splits).
+        result_layout (str, optional): Defaults to ``dataset`` when it is a
+            known layout, else ``'pytracking'`` (``{seq}.txt``).
+        curves_file (str, optional): JSON file for the averaged curves.
+
+    Metrics (fractions): ``auc``, ``precision``, ``norm_precision``,
+    ``success_rate_50``. ``self.last_results`` keeps the curves
+    (``success_curve`` over ``SUCCESS_THRESHOLDS`` etc.) and per-sequence data.
+    """
+
+    def __init__(self, dataset: str = 'default', absent: Optional[str] = None,
+                 first_frame: Optional[str] = None, result_layout: Optional[str] = None,
+                 **kwargs) -> None:
+        self.dataset = dataset.lower()
+        p_absent, p_first = ope_preset(self.dataset)
+        self.absent = absent or p_absent
+        self.first_frame = first_frame or p_first
+        if result_layout is None:
+            result_layout = self.dataset if self.dataset in LAYOUTS else 'pytracking'
+        super().__init__(result_layout=result_layout, **kwargs)
+
+    def score(self, seqs):
+        res = evaluate_ope([s['pred'] for s in seqs], [s['gt'] for s in seqs],
+                           [s['visible'] for s in seqs], absent=self.absent,
+                           first_frame=self.first_frame)
+        res['sequence_names'] = [s['video_name'] for s in seqs]
+        res['success_thresholds'] = SUCCESS_THRESHOLDS
+        res['precision_thresholds'] = PRECISION_THRESHOLDS
+        res['norm_precision_thresholds'] = NORM_PRECISION_THRESHOLDS
+        metrics = OrderedDict(auc=res['auc'], precision=res['precision'],
+                              norm_precision=res['norm_precision'],
+                              success_rate_50=res['success_rate_50'])
+        return metrics, res
+
+
+@METRICS.register_module()
+class GOT10kMetric(_BaseSOTMetric):
+    """GOT-10k AO, SR0.5, SR0.75 (official toolkit conventions: first frame
+    and invisible frames excluded, continuous IoU clipped to the image,
+    frame-averaged). Results default to the GOT-10k layout
+    (``{seq}/{seq}_001.txt`` + ``{seq}_time.txt``).
+
+    Metrics (fractions): ``ao``, ``sr50``, ``sr75``.
+    ``self.last_results`` keeps ``success_curve`` (101 thresholds) and
+    ``per_sequence_ao``.
+    """
+    default_layout = 'got10k'
+
+    def score(self, seqs):
+        bounds = [(s['ori_shape'][1], s['ori_shape'][0]) if s['ori_shape'] else None
+                  for s in seqs]
+        res = evaluate_got10k([s['pred'] for s in seqs], [s['gt'] for s in seqs],
+                              [s['visible'] for s in seqs], bounds)
+        res['sequence_names'] = [s['video_name'] for s in seqs]
+        res['success_thresholds'] = GOT10K_THRESHOLDS
+        return OrderedDict(ao=res['ao'], sr50=res['sr50'], sr75=res['sr75']), res
