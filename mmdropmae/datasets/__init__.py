@@ -14,3 +14,4 @@ __all__ = [
 ]
 from .sot import *  # noqa: F401,F403,E402
 from .vos import *  # noqa: F401,F403,E402
+from .correspondence import *  # noqa: F401,F403,E402
