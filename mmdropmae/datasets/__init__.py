@@ -15,3 +15,4 @@ __all__ = [
 from .sot import *  # noqa: F401,F403,E402
 from .vos import *  # noqa: F401,F403,E402
 from .correspondence import *  # noqa: F401,F403,E402
+from .vos_clip_dataset import VOSClipDataset  # noqa: F401,E402

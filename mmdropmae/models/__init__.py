@@ -5,3 +5,4 @@ from .layers import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .selfsup import *  # noqa: F401,F403
 from .correspondence import *  # noqa: F401,F403
+from .vos import *  # noqa: F401,F403

@@ -6,3 +6,6 @@ __all__ = [
     'LoadFramePairFromVideo', 'sample_frame_pair', 'RandomResizedCrop', 'RandomFlip',
     'random_resized_crop_params', 'PackPairInputs'
 ]
+from .vos_transforms import (LoadVOSClip, LoadVOSSequence, PackVOSClip,  # noqa: F401
+                             PackVOSSequence, VOSClipColorJitter, VOSClipRandomFlip,
+                             VOSClipRandomResizedCrop)
