@@ -8,16 +8,19 @@
 # Schedule: DropMAE fine-tunes for VOS "following STCN" (main-training stage,
 # DAVIS + YouTube-VOS, no static-image pre-training stage). STCN
 # (hkchengrex/STCN, util/hyper_para.py, stage 3 = main training):
-#   Adam, lr 2e-5 weight decay 1e-7, batch 8 (4 x 2
-#   GPUs), 150K iterations, lr x0.1 at 125K, 3-frame clips, 384x384 crops
+#   Adam, lr 1e-5 (hyper_para.py, stage 3), weight decay 1e-7 (model.py),
+#   batch 4 per GPU x 2 GPUs (README: DDP on two GPUs), 150K iterations, lr x0.1 at 125K, 3-frame clips, 384x384 crops
 #   (RandomResizedCrop scale 0.36-1.0), up to 2 objects per clip,
 #   BootstrappedCE start_warm 20K / end_warm 70K / top_p 0.15, top-k 20
 #   memory read, memory every 5th frame at test, DAVIS sampled 5x as often
 #   as YouTube-VOS, max_skip curriculum [10, 15, 20, 25, 5] over the run
 #   (YouTube-VOS counted in its 5-fps frames: /5).
-# NOTE: these numbers are quoted from the STCN recipe as remembered, not
-# re-checked against its repository in this environment; verify before a
-# paper-level run (the DropMAE VOS code, jimmy-dq/DropMAE, is STCN-based).
+# Checked against hkchengrex/STCN: hyper_para.py (stage 3: lr 1e-5, batch 4,
+# 150K iterations, step at 125K, gamma 0.1), model/model.py (Adam, wd 1e-7),
+# model/losses.py (BootstrappedCE 20K/70K/0.15), dataset/vos_dataset.py
+# (384 crops, scale 0.36-1.0 for stage 3), train.py (DAVIS x5 ConcatDataset,
+# skip_values [10, 15, 20, 25, 5], YouTube-VOS skip // 5), eval_davis.py
+# (top 20, mem_every 5).
 _base_ = ['../_base_/default_runtime.py']
 
 davis_root = 'data/DAVIS'
@@ -98,7 +101,7 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='Adam', lr=2e-5, weight_decay=1e-7),
+    optimizer=dict(type='Adam', lr=1e-5, weight_decay=1e-7),
     clip_grad=None)
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=False, milestones=[125000], gamma=0.1),
