@@ -13,6 +13,7 @@ __all__ = [
     'RandomFlip', 'random_resized_crop_params', 'PackPairInputs'
 ]
 from .sot import *  # noqa: F401,F403,E402
+from .sot_pair_dataset import SOTPairDataset  # noqa: F401,E402
 from .vos import *  # noqa: F401,F403,E402
 from .correspondence import *  # noqa: F401,F403,E402
 from .vos_clip_dataset import VOSClipDataset  # noqa: F401,E402

@@ -4,5 +4,7 @@ from .heads import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .selfsup import *  # noqa: F401,F403
+from .trackers import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
 from .correspondence import *  # noqa: F401,F403
 from .vos import *  # noqa: F401,F403

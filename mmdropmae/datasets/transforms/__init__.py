@@ -6,6 +6,9 @@ __all__ = [
     'LoadFramePairFromVideo', 'sample_frame_pair', 'RandomResizedCrop', 'RandomFlip',
     'random_resized_crop_params', 'PackPairInputs'
 ]
+from .sot_transforms import (LoadSOTPairImages, LoadTrackingFrame, PackSOTPairInputs,  # noqa: F401
+                             PackTrackingFrame, SOTPairBrightnessJitter, SOTPairCrop,
+                             SOTPairGrayscale, SOTPairRandomFlip, sample_target)
 from .vos_transforms import (LoadVOSClip, LoadVOSSequence, PackVOSClip,  # noqa: F401
                              PackVOSSequence, VOSClipColorJitter, VOSClipRandomFlip,
                              VOSClipRandomResizedCrop)
