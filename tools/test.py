@@ -52,11 +52,59 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--resume-results',
+        action='store_true',
+        help='tracking: skip the sequences whose result files under the SOT '
+        "evaluator's outfile_prefix are complete (continue an interrupted "
+        'evaluation), then score all sequences from the result folder')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+SOT_METRICS = ('OPEMetric', 'GOT10kMetric')
+
+
+def setup_sot_resume(cfg):
+    """Make the test dataset skip sequences with complete result files.
+
+    Returns the config of the SOT metric that writes them.
+    """
+    evaluators = cfg.test_evaluator
+    if not isinstance(evaluators, (list, tuple)):
+        evaluators = [evaluators]
+    for metric in evaluators:
+        if metric.get('type') in SOT_METRICS and metric.get('outfile_prefix'):
+            layout = metric.get('result_layout') or (
+                'got10k' if metric['type'] == 'GOT10kMetric' else
+                metric.get('dataset', 'pytracking'))
+            cfg.test_dataloader.dataset.skip_finished = dict(
+                root=metric['outfile_prefix'], layout=layout)
+            return metric
+    raise ValueError('--resume-results needs a test_evaluator of type '
+                     f'{" or ".join(SOT_METRICS)} with outfile_prefix set')
+
+
+def report_sot_resume(runner, metric) -> None:
+    """After a resumed run, score every sequence from the result folder."""
+    from mmdropmae.evaluation.functional.sot_eval import (evaluate_result_dir,
+                                                          load_sequences_gt)
+    dataset = runner.test_dataloader.dataset
+    if not dataset.skipped_videos or metric.get('format_only'):
+        return
+    name = 'got10k' if metric['type'] == 'GOT10kMetric' else metric.get(
+        'dataset', 'default')
+    seqs = load_sequences_gt(dataset)
+    result = evaluate_result_dir(seqs, metric['outfile_prefix'], name,
+                                 dataset.skip_finished['layout'])
+    table = '  '.join(f'{k}: {v:.4f}' for k, v in result['metrics'].items())
+    print_log(
+        f'all {len(seqs)} sequences ({len(dataset.skipped_videos)} from '
+        f'earlier runs) scored from {metric["outfile_prefix"]}: {table}',
+        logger=runner.logger)
 
 
 def main():
@@ -79,6 +127,7 @@ def main():
 
     cfg.load_from = args.checkpoint
     cfg.resume = False
+    sot_metric = setup_sot_resume(cfg) if args.resume_results else None
 
     notes = []
     allow_full_checkpoint_load(notes)
@@ -100,6 +149,8 @@ def main():
             DumpResults(out_file_path=args.out))
 
     runner.test()
+    if sot_metric is not None:
+        report_sot_resume(runner, sot_metric)
 
 
 if __name__ == '__main__':

@@ -106,3 +106,19 @@ def test_finetune_and_track_beats_static_box(tmp_path, synthetic_video_root):
     base = _baseline_auc(sot)
     print(f'tracker AUC {auc:.3f} (AO {ao:.3f}), static-box AUC {base:.3f}')
     assert auc > base + 0.05, (auc, base)
+
+    # 4. an interrupted evaluation resumes: sequences with complete result
+    # files are skipped, the others tracked, and all are scored
+    import shutil
+    for name in ('GOT-10k_Val_000002', 'GOT-10k_Val_000005'):
+        shutil.rmtree(results / name)
+    proc = _run('test.py', TRACK,
+                [str(ckpt), '--work-dir', str(tmp_path / 'test2'),
+                 '--resume-results'] + test_opts, cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert 'skipping 8 of 10 sequences' in out
+    assert (results / 'GOT-10k_Val_000002' /
+            'GOT-10k_Val_000002_001.txt').is_file()
+    line = [x for x in out.splitlines() if 'all 10 sequences' in x][-1]
+    assert abs(float(re.findall(r'ao: ([0-9.]+)', line)[0]) - ao) < 1e-3
+    assert abs(float(re.findall(r'auc: ([0-9.]+)', line)[0]) - auc) < 1e-3

@@ -85,6 +85,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 
 from mmdropmae.registry import DATASETS
 
@@ -225,9 +226,12 @@ class BaseSOTDataset(BaseDataset):
                  *args,
                  bbox_min_size: float = 0.,
                  check_frames: bool = True,
+                 skip_finished: Optional[dict] = None,
                  **kwargs):
         self.bbox_min_size = float(bbox_min_size)
         self.check_frames = check_frames
+        self.skip_finished = skip_finished
+        self.skipped_videos: List[str] = []
         self._frame_offsets: Optional[np.ndarray] = None
         self._cache_idx = -1
         self._cache_info: Optional[dict] = None
@@ -321,6 +325,21 @@ class BaseSOTDataset(BaseDataset):
         self._cache_idx, self._cache_info = -1, None
         lengths = np.asarray([self._raw_info(i)['num_frames'] for i in range(self.num_videos)],
                              dtype=np.int64)
+        if self.test_mode and self.skip_finished:
+            # resume an interrupted test run: sequences with a complete
+            # result file get no frames in the per-frame view
+            from mmdropmae.evaluation.functional.sot_results import \
+                sequence_result_done
+            root = self.skip_finished['root']
+            layouts = [self.skip_finished.get('layout', 'got10k'), 'got10k', 'lasot']
+            for i, name in enumerate(self.video_names):
+                if any(sequence_result_done(root, name, lay, int(lengths[i]))
+                       for lay in layouts):
+                    lengths[i] = 0
+                    self.skipped_videos.append(name)
+            print_log(f'{type(self).__name__}: skipping {len(self.skipped_videos)} of '
+                      f'{len(lengths)} sequences with complete results in {root}',
+                      logger='current')
         self._lengths = lengths
         self._frame_offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
 

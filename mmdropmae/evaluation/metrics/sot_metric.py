@@ -178,20 +178,36 @@ class _BaseSOTMetric(BaseMetric):
         self.result_layout = layout
         self.curves_file = curves_file
         self.last_results: Optional[dict] = None
+        self._open_videos: Dict[int, List[dict]] = {}
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        """Store one parsed record per frame (see the module docstring)."""
-        for s in data_samples:
-            self.results.append(parse_sot_sample(s))
+        """Store one parsed record per frame (see the module docstring).
 
-    def write_results(self, seqs: List[dict]) -> None:
+        With ``outfile_prefix``, a sequence's result file is written as soon
+        as its last frame arrives, so an interrupted run keeps every finished
+        sequence (``tools/test.py --resume-results`` then skips them).
+        """
+        for s in data_samples:
+            record = parse_sot_sample(s)
+            self.results.append(record)
+            if not self.outfile_prefix:
+                continue
+            frames = self._open_videos.setdefault(record['video_id'], [])
+            frames.append(record)
+            if len(frames) == record['video_length']:
+                self.write_results(
+                    group_sot_results(self._open_videos.pop(record['video_id'])),
+                    verbose=False)
+
+    def write_results(self, seqs: List[dict], verbose: bool = True) -> None:
         """Write every sequence's boxes in ``result_layout`` under
         ``outfile_prefix`` (atomically)."""
         for s in seqs:
             write_sot_result(self.outfile_prefix, s['video_name'], s['pred'], self.result_layout,
                              times=s['times'])
-        print_log(f'SOT results of {len(seqs)} sequences written to {self.outfile_prefix} '
-                  f'({self.result_layout} layout)', logger='current')
+        if verbose:
+            print_log(f'SOT results of {len(seqs)} sequences written to '
+                      f'{self.outfile_prefix} ({self.result_layout} layout)', logger='current')
 
     def compute_metrics(self, results: list) -> dict:
         seqs = group_sot_results(results)
