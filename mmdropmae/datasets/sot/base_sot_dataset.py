@@ -117,6 +117,32 @@ def list_frames(img_dir: str, extensions: Sequence[str] = IMG_EXTENSIONS) -> Lis
     return sorted(names, key=natural_key)
 
 
+def parse_box_rows(path: str, error_cls=ValueError,
+                   kind: str = 'box') -> np.ndarray:
+    """Rows of ``x, y, w, h`` of a text box file (comma, tab or space
+    separated; empty lines skipped) as (N, 4) float64. Shared by annotation
+    and result readers; errors (``error_cls``) name the file and the line."""
+    if not osp.isfile(path):
+        raise error_cls(f'{kind} file not found: {path}')
+    rows = []
+    with open(path, 'r') as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            parts = [p for p in re.split(r'[,\s]+', line) if p]
+            if len(parts) != 4:
+                raise error_cls(
+                    f'{path}, line {lineno}: expected 4 values (x, y, w, h), '
+                    f'got {len(parts)}: {line!r}')
+            try:
+                rows.append([float(p) for p in parts])
+            except ValueError:
+                raise error_cls(f'{path}, line {lineno}: non-numeric box value: '
+                                f'{line!r}') from None
+    return np.asarray(rows, np.float64).reshape(-1, 4)
+
+
 def read_bbox_file(path: str, num_frames: Optional[int] = None,
                    allow_first_only: bool = False) -> np.ndarray:
     """Read a box file of ``x, y, w, h`` rows (comma, tab or space separated).
@@ -138,27 +164,10 @@ def read_bbox_file(path: str, num_frames: Optional[int] = None,
             non-numeric value, or a row count that does not match
             ``num_frames``. The message names the file and the line.
     """
-    if not osp.isfile(path):
-        raise SOTAnnotationError(f'annotation file not found: {path}')
-    rows = []
-    with open(path, 'r') as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            parts = [p for p in re.split(r'[,\s]+', line) if p]
-            if len(parts) != 4:
-                raise SOTAnnotationError(
-                    f'{path}, line {lineno}: expected 4 values (x, y, w, h), '
-                    f'got {len(parts)}: {line!r}')
-            try:
-                rows.append([float(p) for p in parts])
-            except ValueError:
-                raise SOTAnnotationError(
-                    f'{path}, line {lineno}: non-numeric box value: {line!r}') from None
-    if not rows:
+    rows = parse_box_rows(path, SOTAnnotationError, 'annotation')
+    if not len(rows):
         raise SOTAnnotationError(f'{path}: empty annotation file')
-    boxes = np.asarray(rows, dtype=np.float32).reshape(-1, 4)
+    boxes = rows.astype(np.float32)
     if num_frames is not None and len(boxes) != num_frames:
         if not (allow_first_only and len(boxes) == 1):
             what = 'fewer' if len(boxes) < num_frames else 'more'

@@ -15,7 +15,6 @@ never leaves a half-written result that a resumed run would trust.
 """
 import os
 import os.path as osp
-import re
 import tempfile
 from typing import Optional, Sequence
 
@@ -103,23 +102,8 @@ def read_box_rows(path: str) -> np.ndarray:
     Raises:
         SOTResultError: missing file, a row without 4 numbers.
     """
-    if not osp.isfile(path):
-        raise SOTResultError(f'result file not found: {path}')
-    rows = []
-    with open(path) as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            parts = [p for p in re.split(r'[,\s]+', line) if p]
-            if len(parts) != 4:
-                raise SOTResultError(
-                    f'{path}, line {lineno}: expected 4 values (x, y, w, h), got {len(parts)}')
-            try:
-                rows.append([float(p) for p in parts])
-            except ValueError:
-                raise SOTResultError(f'{path}, line {lineno}: non-numeric value') from None
-    return np.asarray(rows, np.float64).reshape(-1, 4)
+    from mmdropmae.datasets.sot.base_sot_dataset import parse_box_rows
+    return parse_box_rows(path, SOTResultError, 'result')
 
 
 def read_sot_result(root: str, seq: str, layout: str,
