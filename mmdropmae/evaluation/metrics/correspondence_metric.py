@@ -23,18 +23,11 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmdropmae.registry import METRICS
+from .sample_utils import get_sample_field
 
 
 def _get(sample: Any, key: str, default=None):
-    if isinstance(sample, dict):
-        if key in sample:
-            return sample[key]
-        meta = sample.get('metainfo')
-        return meta.get(key, default) if isinstance(meta, dict) else default
-    meta = getattr(sample, 'metainfo', None)
-    if isinstance(meta, dict) and key in meta:
-        return meta[key]
-    return getattr(sample, key, default)
+    return get_sample_field(sample, key, default)
 
 
 def _np(x) -> np.ndarray:

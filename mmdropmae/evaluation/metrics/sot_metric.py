@@ -46,8 +46,8 @@ from ..functional.sot_metrics import (GOT10K_THRESHOLDS, NORM_PRECISION_THRESHOL
                                       PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, evaluate_got10k,
                                       evaluate_ope, ope_preset, xyxy_to_xywh)
 from ..functional.sot_results import LAYOUTS, atomic_write_text, write_sot_result
-
-_MISSING = object()
+from .sample_utils import MISSING as _MISSING
+from .sample_utils import get_sample_field
 
 
 def _to_numpy(x) -> np.ndarray:
@@ -57,18 +57,7 @@ def _to_numpy(x) -> np.ndarray:
 
 
 def _get(sample: Any, key: str, default=_MISSING):
-    if isinstance(sample, dict):
-        if key in sample:
-            return sample[key]
-        meta = sample.get('metainfo')
-        if isinstance(meta, dict) and key in meta:
-            return meta[key]
-        return default
-    if key in getattr(sample, 'metainfo_keys', lambda: [])():
-        return sample.metainfo[key]
-    if hasattr(sample, key):
-        return getattr(sample, key)
-    return default
+    return get_sample_field(sample, key, default)
 
 
 def _instances_bbox(sample: Any, key: str):

@@ -58,8 +58,9 @@ from mmdropmae.datasets.vos.palette import load_vos_mask, write_palette_mask
 from mmdropmae.registry import METRICS
 from ..functional.vos_metrics import (GLOBAL_KEYS, format_vos_table, frame_object_scores,
                                       sequence_object_records, summarize_vos)
+from .sample_utils import MISSING as _MISSING
+from .sample_utils import get_sample_field
 
-_MISSING = object()
 
 #: Layouts of the written results (``{prefix}`` = ``outfile_prefix``).
 SUBMISSION_LAYOUTS = {
@@ -69,19 +70,7 @@ SUBMISSION_LAYOUTS = {
 
 
 def _get(sample: Any, key: str, default=_MISSING):
-    if isinstance(sample, dict):
-        if key in sample:
-            return sample[key]
-        meta = sample.get('metainfo')
-        if isinstance(meta, dict) and key in meta:
-            return meta[key]
-        return default
-    metainfo_keys = getattr(sample, 'metainfo_keys', None)
-    if callable(metainfo_keys) and key in metainfo_keys():
-        return sample.metainfo[key]
-    if hasattr(sample, key):
-        return getattr(sample, key)
-    return default
+    return get_sample_field(sample, key, default)
 
 
 def _to_ids(x: Any, what: str) -> np.ndarray:
