@@ -85,37 +85,6 @@ def _uniform_like(x: Tensor) -> Tensor:
     return torch.from_numpy(u)
 
 
-def _topk_indices(keys: Tensor, k: int, stride: int = 16) -> Tensor:
-    """Column indices of the ``k`` largest entries of each row of ``keys``.
-
-    Exact, and several times faster than ``topk`` on long CPU rows: a
-    threshold is estimated from every ``stride``-th entry (with a margin),
-    only the candidates above it are compacted, and ``topk`` runs on those.
-    A row with fewer than ``k`` candidates (not expected) falls back to a
-    full ``topk``, so the result never depends on the estimate.
-    """
-    rows, length = keys.shape
-    k_sub = math.ceil(k / stride * 1.25) + 16
-    if keys.device.type != 'cpu' or k_sub * stride * 2 > length:
-        return keys.topk(k, dim=-1, sorted=False).indices
-    sub = keys[:, ::stride]
-    thresh = sub.topk(k_sub, dim=-1, sorted=False).values.amin(
-        dim=-1, keepdim=True)
-    cand = keys >= thresh
-    counts = cand.sum(dim=-1)
-    if bool((counts < k).any()):
-        return keys.topk(k, dim=-1, sorted=False).indices
-    row, col = cand.nonzero(as_tuple=True)
-    pos = torch.arange(row.numel()) - (counts.cumsum(0) - counts)[row]
-    width = int(counts.max())
-    packed = keys.new_full((rows, width), float('-inf'))
-    packed[row, pos] = keys[row, col]
-    packed_col = col.new_zeros(rows, width)
-    packed_col[row, pos] = col
-    top = packed.topk(k, dim=-1, sorted=False).indices
-    return packed_col.gather(1, top)
-
-
 def asad_drop_indices(logits: Tensor,
                       p: float,
                       attn: Optional[Tensor] = None) -> Tensor:
@@ -155,7 +124,7 @@ def asad_drop_indices(logits: Tensor,
         keys.mul_(coef)  # the drop score s; 0 on the diagonal
         keys = torch.div(_uniform_like(keys).log_(), keys, out=keys)
         # diagonal: log(U) / 0 = -inf, never among the top K <= L * (N - 1)
-        idx = _topk_indices(keys.view(b * h, -1), k).view(b, h, k)
+        idx = keys.view(b, h, -1).topk(k, dim=-1, sorted=False).indices
         # (f, i, j) in the within-frame blocks -> (f*N + i) * L + f*N + j
         f, rem = idx // (n * n), idx % (n * n)
         return (f * n + rem // n) * length + f * n + rem % n
