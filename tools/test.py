@@ -16,13 +16,14 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from train import allow_full_checkpoint_load, setup_cpu_distributed  # noqa: E402,E501
+from train import (allow_full_checkpoint_load, load_config,  # noqa: E402
+                   setup_cpu_distributed)
 
 
 def parse_args():
@@ -110,20 +111,7 @@ def report_sot_resume(runner, metric) -> None:
 def main():
     args = parse_args()
 
-    from mmdropmae.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
-
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.setdefault('default_scope', 'mmdropmae')
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args)
 
     cfg.load_from = args.checkpoint
     cfg.resume = False

@@ -192,11 +192,11 @@ def setup_cpu_distributed(cfg, launcher, notes):
 
 
 # --------------------------------------------------------------------------
-def main():
-    args = parse_args()
-
-    # register all modules of mmdropmae into the registries; the runner
-    # switches to the config's default scope itself.
+def load_config(args):
+    """Register mmdropmae, read the config, apply ``--cfg-options``,
+    ``--launcher`` and ``--work-dir`` (CLI > config > ./work_dirs/<name>).
+    Shared by tools/train.py and tools/test.py."""
+    # the runner switches to the config's default scope itself
     from mmdropmae.utils import register_all_modules
     register_all_modules(init_default_scope=False)
 
@@ -205,13 +205,18 @@ def main():
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.setdefault('default_scope', 'mmdropmae')
-
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def main():
+    args = parse_args()
+
+    cfg = load_config(args)
 
     notes = []
     allow_full_checkpoint_load(notes)
