@@ -21,25 +21,9 @@ import time
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
+from mmdropmae.datasets.synthetic.cli import parse_int_or_range, parse_size  # noqa: E402
 from mmdropmae.datasets.synthetic.sot import (SCENARIOS, make_synthetic_got10k,  # noqa: E402
                                               make_synthetic_lasot)
-
-
-def parse_size(text: str):
-    try:
-        w, h = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'size must be WIDTHxHEIGHT, got {text!r}')
-    if w < 16 or h < 16:
-        raise argparse.ArgumentTypeError(f'size must be >= 16x16, got {text!r}')
-    return w, h
-
-
-def parse_frames(text: str):
-    if '-' in text:
-        lo, hi = (int(v) for v in text.split('-'))
-        return lo, hi
-    return int(text)
 
 
 def parse_args(argv=None):
@@ -52,7 +36,7 @@ def parse_args(argv=None):
     p.add_argument('--num-seqs', type=int, default=5, help='GOT-10k: number of sequences')
     p.add_argument('--classes', default='airplane,bird', help='LaSOT: comma-separated classes')
     p.add_argument('--seqs-per-class', type=int, default=2, help='LaSOT: sequences per class')
-    p.add_argument('--num-frames', type=parse_frames, default=30,
+    p.add_argument('--num-frames', type=parse_int_or_range, default=30,
                    help='frames per sequence, or a range like 20-40')
     p.add_argument('--size', type=parse_size, default=(128, 96), help='WIDTHxHEIGHT')
     p.add_argument('--seed', type=int, default=0)

@@ -19,28 +19,13 @@ import argparse
 import os.path as osp
 import sys
 import time
+from functools import partial
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
+from mmdropmae.datasets.synthetic.cli import parse_int_or_range, parse_size  # noqa: E402
 from mmdropmae.datasets.synthetic import (make_synthetic_kinetics,  # noqa: E402
                                           write_corrupt_video)
-
-
-def parse_size(text: str):
-    try:
-        w, h = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'size must be WIDTHxHEIGHT, got {text!r}')
-    if w % 2 or h % 2 or w < 8 or h < 8:
-        raise argparse.ArgumentTypeError(f'size must be even and >= 8x8, got {text!r}')
-    return w, h
-
-
-def parse_frames(text: str):
-    if '-' in text:
-        lo, hi = (int(v) for v in text.split('-'))
-        return lo, hi
-    return int(text)
 
 
 def parse_gop(text: str):
@@ -53,9 +38,10 @@ def parse_args(argv=None):
     parser.add_argument('out_dir', help='output folder (created)')
     parser.add_argument('--num-classes', type=int, default=3)
     parser.add_argument('--videos-per-class', type=int, default=2)
-    parser.add_argument('--num-frames', type=parse_frames, default=300,
+    parser.add_argument('--num-frames', type=parse_int_or_range, default=300,
                         help='frames per video, or a range like 200-300')
-    parser.add_argument('--size', type=parse_size, default=(640, 480), help='WIDTHxHEIGHT')
+    parser.add_argument('--size', type=partial(parse_size, min_side=8, even=True),
+                        default=(640, 480), help='WIDTHxHEIGHT (even)')
     parser.add_argument('--fps', type=float, default=30)
     parser.add_argument('--gop', type=parse_gop, default=None,
                         help='fixed keyframe interval in frames, or "x264" for x264\'s '

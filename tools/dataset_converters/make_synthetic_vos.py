@@ -31,27 +31,9 @@ import time
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
+from mmdropmae.datasets.synthetic.cli import parse_int_or_range, parse_size  # noqa: E402
 from mmdropmae.datasets.synthetic.vos import (make_synthetic_davis,  # noqa: E402
                                               make_synthetic_youtube_vos)
-
-
-def parse_size(text: str):
-    try:
-        w, h = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'size must be WIDTHxHEIGHT, got {text!r}')
-    if w < 16 or h < 16:
-        raise argparse.ArgumentTypeError(f'size must be >= 16x16, got {text!r}')
-    return w, h
-
-
-def parse_range(text: str):
-    if '-' in text:
-        lo, hi = (int(v) for v in text.split('-'))
-        if lo > hi:
-            raise argparse.ArgumentTypeError(f'empty range {text!r}')
-        return lo, hi
-    return int(text)
 
 
 def parse_args(argv=None):
@@ -64,7 +46,7 @@ def parse_args(argv=None):
                         help='validation sequences (DAVIS val / YouTube-VOS valid)')
     parser.add_argument('--num-frames', type=int, default=10)
     parser.add_argument('--size', type=parse_size, default=(64, 48), help='WIDTHxHEIGHT')
-    parser.add_argument('--num-objects', type=parse_range, default=(2, 3),
+    parser.add_argument('--num-objects', type=parse_int_or_range, default=(2, 3),
                         help='objects per sequence, or a range like 2-4')
     parser.add_argument('--events', choices=['alternate', 'all', 'none'], default='alternate',
                         help='which sequences get an entering and a vanishing object')
