@@ -23,7 +23,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from train import (allow_full_checkpoint_load, load_config,  # noqa: E402
-                   setup_cpu_distributed)
+                   setup_cpu_distributed, shutdown_distributed)
 
 
 def parse_args():
@@ -139,6 +139,7 @@ def main():
     runner.test()
     if sot_metric is not None:
         report_sot_resume(runner, sot_metric)
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

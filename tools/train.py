@@ -191,6 +191,18 @@ def setup_cpu_distributed(cfg, launcher, notes):
         init_cpu_dist(launcher, dist_cfg)
 
 
+def shutdown_distributed():
+    """Tear the process group down before the interpreter exits.
+
+    Without it a gloo rank can abort at exit ("terminate called without an
+    active exception") while its communication threads are still alive,
+    after a run that otherwise finished; torchrun then reports a failure.
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
 # --------------------------------------------------------------------------
 def load_config(args):
     """Register mmdropmae, read the config, apply ``--cfg-options``,
@@ -252,6 +264,7 @@ def main():
         print_log(note, logger=runner.logger, level=logging.WARNING)
 
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':
