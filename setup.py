@@ -14,10 +14,11 @@ in the right order with the versions pinned in ``requirements/mminstall.txt``
 (deliberately not an extra: ``pip install mmcv==2.1.0`` in pip's isolated
 build environment cannot see the installed torch).
 """
+import os
 import os.path as osp
 import re
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
 
@@ -44,6 +45,29 @@ def parse_requirements(fname):
             if line and not line.startswith('-'):
                 reqs.append(line)
     return reqs
+
+
+def ext_modules():
+    """The fused CPU kernel of the ASAD drop mask (plain C, no torch headers).
+
+    Optional: without a C compiler the install still succeeds and
+    ``asad_drop_mask`` falls back to its PyTorch implementation.
+    ``-ffast-math`` lets GCC vectorise ``expf``/``logf`` through glibc's
+    libmvec; the kernel only feeds them finite values.
+    """
+    if os.name != 'posix' or os.environ.get('MMDROPMAE_NO_EXT'):
+        return []
+    return [
+        Extension(
+            'mmdropmae.models.layers._asad_cpu',
+            sources=['mmdropmae/models/layers/csrc/asad_cpu.c'],
+            extra_compile_args=[
+                '-O3', '-ffast-math', '-fno-strict-aliasing', '-pthread'
+            ],
+            extra_link_args=['-pthread'],
+            libraries=['m'],
+            optional=True)
+    ]
 
 
 def readme():
@@ -82,4 +106,5 @@ if __name__ == '__main__':
             'tests': parse_requirements('requirements/tests.txt'),
             'optional': parse_requirements('requirements/optional.txt'),
         },
+        ext_modules=ext_modules(),
         zip_safe=False)

@@ -120,6 +120,11 @@ def package():
         return 'mmdropmae is importable but not installed'
     if path != os.path.realpath(os.path.join(repo, 'mmdropmae')):
         return f'mmdropmae is imported from {path}'
+    if os.name == 'posix' and not os.environ.get('MMDROPMAE_NO_EXT'):
+        try:  # the fused ASAD kernel, compiled by `pip install -e .`
+            importlib.import_module('mmdropmae.models.layers._asad_cpu')
+        except ImportError as e:
+            return f'the ASAD C kernel is not built ({e})'
 
 
 check('torch', need('torch', torch_v, 'torch'))

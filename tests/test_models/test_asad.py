@@ -2,6 +2,7 @@
 sequential multinomial reference, gradients through the kept links."""
 import itertools
 import math
+import os
 
 import numpy as np
 import pytest
@@ -10,7 +11,13 @@ import torch.nn.functional as F
 
 from mmdropmae.models.layers import (ASADAttention, Attention, asad_drop_mask,
                                      asad_drop_mask_reference,
-                                     asad_drop_score, num_asad_drops)
+                                     asad_drop_score, asad_keep_mask,
+                                     native_available, num_asad_drops)
+
+needs_native = pytest.mark.skipif(
+    not native_available(), reason='the ASAD C kernel is not built')
+# every law and structure test runs on both implementations
+IMPLS = [pytest.param('native', marks=needs_native), 'torch']
 
 
 def _hand_score(logits: np.ndarray) -> np.ndarray:
@@ -47,12 +54,13 @@ def test_score_matches_hand_computation():
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-9)
 
 
+@pytest.mark.parametrize('impl', IMPLS)
 @pytest.mark.parametrize('p,n', [(0.1, 196), (0.5, 6), (0.3, 9)])
-def test_mask_structure(p, n):
+def test_mask_structure(p, n, impl):
     torch.manual_seed(1)
     length = 2 * n
     logits = torch.randn(2, 4, length, length)
-    mask = asad_drop_mask(logits, p)
+    mask = asad_drop_mask(logits, p, impl=impl)
     assert mask.dtype == torch.bool and mask.shape == logits.shape
     k = math.floor(p * (n - 1)) * length
     assert (mask.sum((-1, -2)) == k).all()
@@ -108,7 +116,8 @@ def _exact_inclusion(weights: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def test_inclusion_probabilities_match_exact_law():
+@pytest.mark.parametrize('impl', IMPLS)
+def test_inclusion_probabilities_match_exact_law(impl):
     """Ours and the sequential reference against the exact inclusion
     probabilities of sampling without replacement (N=3, L=6, K=6 of 12)."""
     torch.manual_seed(2)
@@ -131,8 +140,11 @@ def test_inclusion_probabilities_match_exact_law():
                 counts[rows] += mask[rows, rows]
         return counts, trials
 
+    def ours(x, p):
+        return asad_drop_mask(x, p, impl=impl)
+
     torch.manual_seed(3)
-    for fn, trials, per_call in [(asad_drop_mask, 40000, 20000),
+    for fn, trials, per_call in [(ours, 40000, 20000),
                                  (asad_drop_mask_reference, 4000, 500)]:
         counts, total = observed(fn, trials, per_call)
         sd = np.sqrt(total * exact * (1 - exact)) + 1e-12
@@ -145,7 +157,8 @@ def test_inclusion_probabilities_match_exact_law():
         assert chi2 < 40, (fn.__name__, chi2)
 
 
-def test_ours_matches_reference_on_larger_case():
+@pytest.mark.parametrize('impl', IMPLS)
+def test_ours_matches_reference_on_larger_case(impl):
     """Two-sample check (N=8, K=32 of 112): entry frequencies agree."""
     torch.manual_seed(4)
     n, p = 8, 0.3
@@ -156,8 +169,8 @@ def test_ours_matches_reference_on_larger_case():
     ref = asad_drop_mask_reference(
         logits.expand(trials_ref, 1, -1, -1), p).double().mean((0, 1))
     ours = asad_drop_mask(
-        logits.expand(trials_ours, 1, -1, -1).contiguous(),
-        p).double().mean((0, 1))
+        logits.expand(trials_ours, 1, -1, -1).contiguous(), p,
+        impl=impl).double().mean((0, 1))
     pooled = (ref * trials_ref + ours * trials_ours) / (trials_ref +
                                                         trials_ours)
     sd = torch.sqrt(pooled * (1 - pooled) *
@@ -166,16 +179,80 @@ def test_ours_matches_reference_on_larger_case():
     assert z.abs().max() < 4.5
 
 
-def test_high_score_links_are_dropped_more():
+@pytest.mark.parametrize('impl', IMPLS)
+def test_high_score_links_are_dropped_more(impl):
     """A query with a sharp cross-frame match (high f_tem) loses more
     links than one without, as the algorithm intends."""
     n = 16
     length = 2 * n
     logits = torch.zeros(1, 1, length, length)
     logits[0, 0, 0, n] = 10.  # query 0 matches key n of the other frame
-    masks = asad_drop_mask(logits.expand(2000, 1, -1, -1).contiguous(), 0.2)
+    masks = asad_drop_mask(
+        logits.expand(2000, 1, -1, -1).contiguous(), 0.2, impl=impl)
     per_query = masks.double().sum(-1).mean((0, 1))
     assert per_query[0] > 3 * per_query[1:n].mean()
+
+
+def test_native_kernel_is_built():
+    """``pip install -e .`` builds the C kernel wherever a C compiler is
+    (MMDROPMAE_NO_EXT=1 opts out); silently losing it costs ~5x in ASAD."""
+    if os.environ.get('MMDROPMAE_NO_EXT'):
+        pytest.skip('MMDROPMAE_NO_EXT is set')
+    assert native_available()
+
+
+@needs_native
+def test_native_selection_is_exact_with_ties():
+    """The kernel's radix select against sorting: k smallest, ties too."""
+    from mmdropmae.models.layers import _asad_cpu
+    gen = torch.Generator().manual_seed(12)
+    for trial in range(60):
+        count = int(torch.randint(1, 5000, (1, ), generator=gen))
+        k = int(torch.randint(0, count + 1, (1, ), generator=gen))
+        keys = [
+            torch.rand(3, count, generator=gen),
+            torch.randint(0, 4, (3, count), generator=gen).float(),  # ties
+            torch.rand(3, count, generator=gen) * 1e-38,  # subnormal
+        ][trial % 3]
+        mask = torch.zeros(3, count, dtype=torch.bool)
+        _asad_cpu.smallest_k(keys.data_ptr(), mask.data_ptr(), 3, count, k)
+        assert (mask.sum(1) == k).all()
+        kth = keys.sort(1).values[:, k - 1:k] if k else None
+        if k:
+            assert (keys[mask].view(3, k) <= kth).all()
+            assert (keys[~mask].view(3, count - k) >= kth).all()
+
+
+@needs_native
+def test_native_mask_is_reproducible_and_thread_independent():
+    logits = torch.randn(3, 4, 24, 24)
+    threads = torch.get_num_threads()
+    masks = []
+    try:
+        for num in (1, 2, 3):
+            torch.set_num_threads(num)
+            torch.manual_seed(13)
+            masks.append(asad_drop_mask(logits, 0.3, impl='native'))
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(masks[0], masks[1]) and torch.equal(masks[0], masks[2])
+    # the keep mask is the complement for the same random state
+    torch.manual_seed(13)
+    assert torch.equal(asad_keep_mask(logits, 0.3, impl='native'), ~masks[0])
+    # another draw differs; bf16 logits (CPU AMP) work; P too small: no drop
+    assert not torch.equal(asad_drop_mask(logits, 0.3, impl='native'),
+                           masks[0])
+    half = asad_drop_mask(logits.bfloat16(), 0.3, impl='native')
+    assert (half.sum((-1, -2)) == num_asad_drops(24, 0.3)).all()
+    assert not asad_drop_mask(logits[..., :8, :8], 0.2, impl='native').any()
+
+
+def test_impl_errors():
+    with pytest.raises(ValueError, match='impl'):
+        asad_drop_mask(torch.randn(1, 1, 4, 4), 0.5, impl='cuda')
+    with pytest.raises(RuntimeError, match='native'):
+        asad_drop_mask(torch.randn(1, 1, 4, 4, device='meta'), 0.5,
+                       impl='native')
 
 
 def test_gradient_flows_through_kept_links_only():

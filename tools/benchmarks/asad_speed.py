@@ -4,14 +4,16 @@ Prints, at the ViT-B decoder size of DropMAE (batch 4, 16 heads, L = 392 =
 two frames of 14 x 14 patches, 32 channels per head):
 
 (a) plain attention (``F.scaled_dot_product_attention``, as TwinMAE runs),
-(b) our ASAD attention (vectorised mask + masked softmax),
+(b) our ASAD attention (mask from the fused C kernel + SDPA with a
+    keep-mask),
 (c) the same attention with the sequential reference mask
     (:func:`asad_drop_mask_reference`: Python loop over batch x heads,
     ``torch.multinomial`` without replacement),
 
-the mask alone (ours vs the reference, with a softmax of the same matrix for
-scale), and one whole ViT-B/16 pre-training step (forward, backward, AdamW)
-of DropMAE vs TwinMAE at batch 2.
+the mask alone (ours: the C kernel and the pure-PyTorch path, vs the
+reference, with a softmax of the same matrix for scale), and one whole
+ViT-B/16 pre-training step (forward, backward, AdamW) of DropMAE vs TwinMAE
+at batch 2.
 
 Targets (issue 2): our mask >= 5x faster than the reference mask; the
 DropMAE step <= 1.15x the TwinMAE step. ``--check`` exits 1 if missed.
@@ -28,7 +30,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from mmdropmae.models.layers import (asad_drop_mask, asad_drop_mask_reference)
+from mmdropmae.models.layers import (asad_drop_mask, asad_drop_mask_reference,
+                                     native_available)
 from mmdropmae.models.layers.attention import asad_attention
 from mmdropmae.registry import MODELS
 from mmdropmae.utils import register_all_modules
@@ -111,6 +114,8 @@ def main():
         max(1, args.repeat // 2))
     t_softmax = timeit(lambda: logits.softmax(-1), args.repeat)
     t_mask = timeit(lambda: asad_drop_mask(logits, 0.1), args.repeat)
+    t_mask_torch = timeit(lambda: asad_drop_mask(logits, 0.1, impl='torch'),
+                          args.repeat)
     t_mask_ref = timeit(lambda: asad_drop_mask_reference(logits, 0.1),
                         max(1, args.repeat // 2))
     rows += [
@@ -119,7 +124,10 @@ def main():
         ('(b) ASAD attention, ours (SDPA + keep-mask)', t_ours),
         ('(c) ASAD attention, sequential reference', t_ref),
         ('softmax of the L x L logits', t_softmax),
-        ('ASAD mask, ours', t_mask),
+        ('ASAD mask, ours' +
+         (' (C kernel)' if native_available() else ' (kernel NOT built)'),
+         t_mask),
+        ('ASAD mask, ours, pure PyTorch path', t_mask_torch),
         ('ASAD mask, sequential reference', t_mask_ref),
     ]
     print(f'torch {torch.__version__}, {args.threads} thread(s); '

@@ -18,9 +18,19 @@ The reference implementation draws step 5 with ``torch.multinomial`` in a
 Python loop over batch x heads. Sequential sampling without replacement in
 proportion to weights ``s`` has the same distribution as taking the K largest
 ``s / E`` with ``E ~ Exp(1)`` i.i.d. (the exponential race, equivalently the
-Gumbel-top-k trick: ``log s - log E = log s + Gumbel``). ``asad_drop_mask``
-uses that, vectorised over batch and heads; ``asad_drop_mask_reference`` keeps
-the sequential algorithm for tests and benchmarks.
+Gumbel-top-k trick: ``log s - log E = log s + Gumbel``). Two implementations
+use that:
+
+- ``impl='native'``: a fused C kernel (``csrc/asad_cpu.c``, built by
+  ``pip install -e .``) for CPU tensors: one pass per query row for the
+  softmax, score and key, then an exact radix select of the K smallest keys;
+  threads over (sample, head) like torch's intra-op pool. ~10x the
+  sequential reference on one core (``tools/benchmarks/asad_speed.py``).
+- ``impl='torch'``: PyTorch ops vectorised over batch and heads
+  (:func:`asad_drop_indices`); used on GPUs and when the kernel is not built.
+
+``asad_drop_mask_reference`` keeps the sequential algorithm for tests and
+benchmarks.
 """
 import math
 from typing import Dict, Optional
@@ -30,6 +40,13 @@ import torch
 from torch import Tensor
 
 EPS = 1e-6
+
+try:
+    from . import _asad_cpu
+except ImportError:  # not built (no C compiler at install time)
+    _asad_cpu = None
+
+ASAD_IMPLS = ('auto', 'native', 'torch')
 
 
 def num_asad_drops(num_tokens: int, p: float) -> int:
@@ -130,9 +147,44 @@ def asad_drop_indices(logits: Tensor,
         return (f * n + rem // n) * length + f * n + rem % n
 
 
+def native_available() -> bool:
+    """Whether the fused CPU kernel of the ASAD mask is built."""
+    return _asad_cpu is not None
+
+
+def _resolve_impl(impl: str, logits: Tensor) -> str:
+    if impl not in ASAD_IMPLS:
+        raise ValueError(f'impl must be one of {ASAD_IMPLS}, got {impl!r}')
+    native_ok = _asad_cpu is not None and logits.device.type == 'cpu'
+    if impl == 'native' and not native_ok:
+        raise RuntimeError(
+            'the native ASAD kernel needs CPU tensors and the compiled '
+            'extension mmdropmae.models.layers._asad_cpu (rebuild with '
+            '`pip install -e .`)' if _asad_cpu is None else
+            f'the native ASAD kernel runs on CPU tensors, got {logits.device}')
+    if impl == 'auto':
+        return 'native' if native_ok else 'torch'
+    return impl
+
+
+def _native_mask(logits: Tensor, p: float, keep: bool) -> Tensor:
+    b, h, length, _ = logits.shape
+    n = _check_logits(logits)
+    k = num_asad_drops(length, p)
+    mask = torch.empty(b, h, length, length, dtype=torch.bool)
+    if k == 0:
+        return mask.fill_(keep)
+    x = logits.detach().float().contiguous()
+    seed = int(torch.randint(0, 2**63 - 1, (1, )))
+    _asad_cpu.drop_mask(x.data_ptr(), mask.data_ptr(), b * h, n, k, seed,
+                        torch.get_num_threads(), keep)
+    return mask
+
+
 def asad_drop_mask(logits: Tensor,
                    p: float,
-                   attn: Optional[Tensor] = None) -> Tensor:
+                   attn: Optional[Tensor] = None,
+                   impl: str = 'auto') -> Tensor:
     """ASAD drop mask, vectorised over batch and heads (exponential race).
 
     Args:
@@ -140,19 +192,37 @@ def asad_drop_mask(logits: Tensor,
             N = L/2 tokens each (frame x first).
         p (float): Drop ratio P (0.1 in DropMAE).
         attn (Tensor, optional): ``softmax(logits)`` when the caller has it
-            already; saves recomputing it.
+            already; saves recomputing it on the ``'torch'`` path (the native
+            kernel fuses the softmax and ignores it).
+        impl (str): ``'auto'`` (native kernel for CPU tensors when built,
+            else torch), ``'native'`` or ``'torch'``.
 
     Returns:
         Tensor: (B, H, L, L) bool, True where the link is dropped. Each
         (sample, head) has exactly ``floor(p * (N - 1)) * L`` True entries,
         all within-frame and off the diagonal.
     """
-    idx = asad_drop_indices(logits, p, attn)
-    b, h, length, _ = logits.shape
-    mask = torch.zeros(
-        b, h, length * length, dtype=torch.bool, device=logits.device)
-    mask.scatter_(-1, idx, True)
-    return mask.view(b, h, length, length)
+    return _asad_mask(logits, p, attn, impl, keep=False)
+
+
+def asad_keep_mask(logits: Tensor, p: float, impl: str = 'auto') -> Tensor:
+    """``~asad_drop_mask(logits, p)`` without the extra pass (True = kept),
+    the form ``F.scaled_dot_product_attention`` takes."""
+    return _asad_mask(logits, p, None, impl, keep=True)
+
+
+def _asad_mask(logits: Tensor, p: float, attn: Optional[Tensor], impl: str,
+               keep: bool) -> Tensor:
+    _check_logits(logits)
+    with torch.no_grad():
+        if _resolve_impl(impl, logits) == 'native':
+            return _native_mask(logits, p, keep)
+        idx = asad_drop_indices(logits, p, attn)
+        b, h, length, _ = logits.shape
+        mask = torch.full((b, h, length * length), keep, dtype=torch.bool,
+                          device=logits.device)
+        mask.scatter_(-1, idx, not keep)
+        return mask.view(b, h, length, length)
 
 
 def asad_drop_mask_reference(logits: Tensor, p: float) -> Tensor:

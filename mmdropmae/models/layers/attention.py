@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmdropmae.registry import MODELS
-from .asad import asad_drop_indices
+from .asad import asad_drop_mask, asad_keep_mask
 
 
 def asad_attention(q: Tensor,
@@ -31,12 +31,7 @@ def asad_attention(q: Tensor,
         Tensor: (B, H, L, D).
     """
     with torch.no_grad():
-        logits = (q * scale) @ k.transpose(-2, -1)
-        idx = asad_drop_indices(logits, p)
-        b, h, length, _ = logits.shape
-        keep = torch.ones(
-            b, h, length * length, dtype=torch.bool, device=q.device)
-        keep = keep.scatter_(-1, idx, False).view(b, h, length, length)
+        keep = asad_keep_mask((q * scale) @ k.transpose(-2, -1), p)
     return F.scaled_dot_product_attention(
         q, k, v, attn_mask=keep, dropout_p=dropout_p, scale=scale)
 
@@ -94,10 +89,8 @@ class Attention(nn.Module):
         logits = (q * self.scale) @ k.transpose(-2, -1)
         if asad_prob > 0:
             # in place: the matmul backward needs q and k, not its output
-            idx = asad_drop_indices(logits, asad_prob)
-            b, h, length, _ = logits.shape
-            logits.view(b, h, length * length).scatter_(
-                -1, idx, float('-inf'))
+            logits.masked_fill_(asad_drop_mask(logits, asad_prob),
+                                float('-inf'))
         attn = logits.softmax(dim=-1)
         if self.keep_attn:
             self.last_attn = attn.detach()
