@@ -194,7 +194,8 @@ class PyAVReader(BaseVideoReader):
 
     Args:
         filename (str): The video file.
-        num_threads (int): Decoder threads. Defaults to 1.
+        num_threads (int): Decoder threads (also used for the RGB
+            conversion). Defaults to 1.
         skip_nonref (bool): Skip decoding the non-reference frames that are
             not requested. Exact. Defaults to True.
         skip_loop_filter (bool): Approximate mode: skip H.264's in-loop
@@ -212,10 +213,12 @@ class PyAVReader(BaseVideoReader):
                  skip_loop_filter: bool = False) -> None:
         super().__init__(filename, num_threads)
         import av
+        from av.video.reformatter import VideoReformatter
         self.skip_nonref = skip_nonref
         self.skip_loop_filter = skip_loop_filter
         self._av_error = (av.FFmpegError, OSError, ValueError, EOFError)
         self._container = None
+        self._reformatter = VideoReformatter()
         try:
             # The probe decoder of avformat_find_stream_info() would decode
             # the first frames (~2 ms at 640x480); the demuxer and the
@@ -296,16 +299,19 @@ class PyAVReader(BaseVideoReader):
         ctx, packets = self._ctx, self._packets
         ctx.flush_buffers()
         skip = self.skip_nonref
+        mode = None
         try:
             for k in range(first, last + 1):
                 packet = packets[k]
-                if skip:
-                    ctx.skip_frame = 'DEFAULT' if packet.pts in wanted else 'NONREF'
+                if skip:  # set the skip mode only when it changes
+                    new_mode = 'DEFAULT' if packet.pts in wanted else 'NONREF'
+                    if new_mode != mode:
+                        ctx.skip_frame = mode = new_mode
                 for frame in ctx.decode(packet):
                     i = wanted.get(frame.pts)
                     if i is not None:
                         found[i] = frame
-            if skip:
+            if skip and mode != 'DEFAULT':
                 ctx.skip_frame = 'DEFAULT'
             for frame in ctx.decode(None):
                 i = wanted.get(frame.pts)
@@ -316,22 +322,29 @@ class PyAVReader(BaseVideoReader):
             raise VideoReadError(self.filename, f'decoding failed ({e})',
                                  missing[0] if missing else None) from e
 
+    def _to_rgb(self, frame) -> np.ndarray:
+        # One conversion context per reader, at the reader's thread count
+        # (to_ndarray() sets up a new one per frame, with automatic threads).
+        return self._reformatter.reformat(frame, format='rgb24',
+                                          threads=self.num_threads).to_ndarray()
+
     def _read_sequential(self, indices: List[int]) -> List[np.ndarray]:
         ctx = self._ctx
         ctx.flush_buffers()
+        ctx.skip_frame = 'DEFAULT'  # frames are counted: decode every one
         wanted, out, n = set(indices), {}, 0
         try:
             for packet in self._packets:
                 for frame in ctx.decode(packet):
                     if n in wanted:
-                        out[n] = frame.to_ndarray(format='rgb24')
+                        out[n] = self._to_rgb(frame)
                     n += 1
                 if len(out) == len(wanted):
                     break
             else:
                 for frame in ctx.decode(None):
                     if n in wanted:
-                        out[n] = frame.to_ndarray(format='rgb24')
+                        out[n] = self._to_rgb(frame)
                     n += 1
         except self._av_error as e:
             raise VideoReadError(self.filename, f'decoding failed ({e})', n) from e
@@ -368,7 +381,7 @@ class PyAVReader(BaseVideoReader):
             frame = found.get(i)
             if frame is None:
                 raise VideoReadError(self.filename, 'the decoder returned no frame', i)
-            out.append(frame.to_ndarray(format='rgb24'))
+            out.append(self._to_rgb(frame))
         return out
 
     def close(self) -> None:

@@ -407,3 +407,26 @@ def test_pyav_reader_sequential_fallback_is_exact(gop_video):
         reader._sequential = True
         inds = [47, 0, 13, 13, 30]
         assert all(np.array_equal(f, ref[i]) for i, f in zip(inds, reader.get_frames(inds)))
+
+
+def test_random_flip_directions_match_numpy():
+    rng = np.random.RandomState(0)
+    for img in (rng.randint(0, 256, (5, 7, 3), np.uint8), rng.randint(0, 256, (5, 7), np.uint8),
+                rng.rand(5, 7, 3).astype(np.float32), rng.randint(0, 9, (5, 7, 6), np.int64)):
+        for direction, axes in (('horizontal', 1), ('vertical', 0), ('diagonal', (0, 1))):
+            out = RandomFlip(prob=1.0, direction=direction)(dict(imgs=[img]))['imgs'][0]
+            assert out.dtype == img.dtype and np.array_equal(out, np.flip(img, axes))
+
+
+def test_pack_pair_inputs_layouts():
+    rng = np.random.RandomState(1)
+    gray = [rng.randint(0, 256, (6, 5), np.uint8) for _ in range(2)]
+    packed = PackPairInputs()(dict(imgs=gray))['inputs']
+    assert packed.shape == (2, 1, 6, 5) and torch.equal(packed[:, 0], torch.from_numpy(
+        np.stack(gray)))
+    for imgs in ([rng.rand(6, 5, 3).astype(np.float32) for _ in range(2)],
+                 [rng.randint(0, 256, (6, 5, 3), np.uint8)[::-1],
+                  rng.randint(0, 256, (6, 5, 3), np.uint8)]):
+        packed = PackPairInputs()(dict(imgs=imgs))['inputs']
+        assert packed.is_contiguous() and packed.shape == (2, 3, 6, 5)
+        assert torch.equal(packed, torch.from_numpy(np.stack(imgs).transpose(0, 3, 1, 2).copy()))

@@ -1,12 +1,40 @@
 """Pack a frame pair into the model's inputs."""
 from typing import Dict, Sequence
 
+import cv2
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 from mmengine.structures import BaseDataElement
 
 from mmdropmae.registry import TRANSFORMS
+
+
+def _stack_chw(imgs: Sequence[np.ndarray]) -> np.ndarray:
+    """Stack ``(H, W[, C])`` images into one C-contiguous ``(N, C, H, W)``
+    array with a single copy of each image."""
+    first = imgs[0]
+    h, w = first.shape[:2]
+    c = first.shape[2] if first.ndim == 3 else 1
+    dtype = np.result_type(*imgs)
+    out = np.empty((len(imgs), c, h, w), dtype)
+    for dst, img in zip(out, imgs):
+        if img.ndim == 2:
+            dst[0] = img
+        elif (img.dtype == dtype and img.flags.c_contiguous and c <= 4
+              and dtype in _CV2_SPLIT_DTYPES):
+            # cv2.split de-interleaves with SIMD, ~4x faster than numpy's
+            # strided copy.
+            for k, plane in enumerate(cv2.split(img)):
+                dst[k] = plane
+        else:
+            dst[...] = img.transpose(2, 0, 1)
+    return out
+
+
+_CV2_SPLIT_DTYPES = tuple(
+    np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32,
+                          np.float64))
 
 
 @TRANSFORMS.register_module()
@@ -40,12 +68,14 @@ class PackPairInputs(BaseTransform):
         if len(shapes) != 1:
             raise ValueError(f'cannot stack frames of different shapes {sorted(shapes)}; '
                              'resize/crop them to one size first')
-        stacked = np.stack(imgs)  # (N, H, W, C); also makes flipped views contiguous
-        if stacked.ndim == 3:
-            stacked = stacked[..., None]
-        inputs = torch.from_numpy(np.ascontiguousarray(stacked.transpose(0, 3, 1, 2)))
-        metainfo = {k: results[k] for k in self.meta_keys if k in results}
-        return dict(inputs=inputs, data_samples=BaseDataElement(metainfo=metainfo))
+        inputs = torch.from_numpy(_stack_chw(imgs))
+        # The values are this sample's own objects: set them without the
+        # deep copy of BaseDataElement(metainfo=...).
+        data_sample = BaseDataElement()
+        for k in self.meta_keys:
+            if k in results:
+                data_sample.set_field(results[k], k, field_type='metainfo', dtype=None)
+        return dict(inputs=inputs, data_samples=data_sample)
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(meta_keys={self.meta_keys})'

@@ -10,6 +10,7 @@ import math
 from numbers import Number
 from typing import Dict, List, Sequence, Tuple, Union
 
+import cv2
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -163,6 +164,13 @@ class RandomResizedCrop(BaseTransform):
                 f'backend={self.backend!r})')
 
 
+#: ``cv2.flip`` codes of the flip directions (as ``mmcv.imflip``).
+_CV2_FLIP_CODES = dict(horizontal=1, vertical=0, diagonal=-1)
+_CV2_FLIP_DTYPES = tuple(
+    np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32,
+                          np.float64))
+
+
 @TRANSFORMS.register_module()
 class RandomFlip(BaseTransform):
     """Flip each frame with probability ``prob``, independently per frame.
@@ -194,11 +202,21 @@ class RandomFlip(BaseTransform):
         self.prob = prob
         self.direction = direction
 
+    def _flip(self, img: np.ndarray) -> np.ndarray:
+        code = _CV2_FLIP_CODES[self.direction]
+        if img.ndim in (2, 3) and img.dtype in _CV2_FLIP_DTYPES and (
+                img.ndim == 2 or img.shape[2] <= 4):
+            # A contiguous copy (~6 us at 224x224): later steps (packing)
+            # copy contiguous images several times faster than the
+            # negative-stride view mmcv.imflip returns.
+            return cv2.flip(img, code)
+        return mmcv.imflip(img, self.direction)
+
     def transform(self, results: Dict) -> Dict:
         imgs, flags = [], []
         for img in results['imgs']:
             flip = bool(np.random.rand() < self.prob)
-            imgs.append(mmcv.imflip(img, self.direction) if flip else img)
+            imgs.append(self._flip(img) if flip else img)
             flags.append(flip)
         results['imgs'] = imgs
         results['flip'] = flags
