@@ -8,6 +8,8 @@ CFG = Path(__file__).resolve().parents[2] / 'configs' / 'dropmae'
 
 
 @pytest.mark.parametrize('name,epochs,drop', [('pretrain_k400', 1600, 0.1),
+                                              ('pretrain_k400_fastdecode',
+                                               1600, 0.1),
                                               ('pretrain_k700', 800, 0.1),
                                               ('twinmae_pretrain_k400', 1600,
                                                0.0)])
@@ -26,7 +28,16 @@ def test_recipe(name, epochs, drop):
     assert list(model.data_preprocessor.std) == [58.395, 57.12, 57.375]
 
     pipeline = {t.type: t for t in cfg.train_dataloader.dataset.pipeline}
-    assert pipeline['LoadFramePairFromVideo'].frame_gap == 50
+    loader = pipeline['LoadFramePairFromVideo']
+    assert loader.frame_gap == 50
+    # exact decoding everywhere but in the opt-in fast-decode config
+    fast = name.endswith('fastdecode')
+    assert loader.get('backend_kwargs', {}).get('skip_loop_filter',
+                                                False) == fast
+    assert list(pipeline) == [
+        'LoadFramePairFromVideo', 'RandomResizedCrop', 'RandomFlip',
+        'PackPairInputs'
+    ]
     crop = pipeline['RandomResizedCrop']
     assert (crop.size, tuple(crop.scale), crop.interpolation) == (
         224, (0.2, 1.0), 'bicubic')
