@@ -156,12 +156,13 @@ def _resolve_impl(impl: str, logits: Tensor) -> str:
     if impl not in ASAD_IMPLS:
         raise ValueError(f'impl must be one of {ASAD_IMPLS}, got {impl!r}')
     native_ok = _asad_cpu is not None and logits.device.type == 'cpu'
-    if impl == 'native' and not native_ok:
+    if impl == 'native' and _asad_cpu is None:
         raise RuntimeError(
-            'the native ASAD kernel needs CPU tensors and the compiled '
-            'extension mmdropmae.models.layers._asad_cpu (rebuild with '
-            '`pip install -e .`)' if _asad_cpu is None else
-            f'the native ASAD kernel runs on CPU tensors, got {logits.device}')
+            'the native ASAD kernel mmdropmae.models.layers._asad_cpu is not '
+            'built; rebuild it with `pip install -e .` (needs a C compiler)')
+    if impl == 'native' and not native_ok:
+        raise RuntimeError('the native ASAD kernel runs on CPU tensors, got '
+                           f'{logits.device}')
     if impl == 'auto':
         return 'native' if native_ok else 'torch'
     return impl
@@ -169,15 +170,14 @@ def _resolve_impl(impl: str, logits: Tensor) -> str:
 
 def _native_mask(logits: Tensor, p: float, keep: bool) -> Tensor:
     b, h, length, _ = logits.shape
-    n = _check_logits(logits)
     k = num_asad_drops(length, p)
     mask = torch.empty(b, h, length, length, dtype=torch.bool)
     if k == 0:
         return mask.fill_(keep)
     x = logits.detach().float().contiguous()
     seed = int(torch.randint(0, 2**63 - 1, (1, )))
-    _asad_cpu.drop_mask(x.data_ptr(), mask.data_ptr(), b * h, n, k, seed,
-                        torch.get_num_threads(), keep)
+    _asad_cpu.drop_mask(x.data_ptr(), mask.data_ptr(), b * h, length // 2, k,
+                        seed, torch.get_num_threads(), keep)
     return mask
 
 
