@@ -7,18 +7,10 @@
 # blocking in flat patches, so the exact pretrain_k400 is the reference recipe.
 _base_ = ['./pretrain_k400.py']
 
+fast_decode = dict(backend='pyav', backend_kwargs=dict(skip_loop_filter=True))
 train_pipeline = [
-    dict(
-        type='LoadFramePairFromVideo',
-        frame_gap=50,
-        backend='pyav',
-        backend_kwargs=dict(skip_loop_filter=True)),
-    dict(
-        type='RandomResizedCrop',
-        size=224,
-        scale=(0.2, 1.0),
-        interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackPairInputs'),
+    dict(step, **fast_decode)
+    if step['type'] == 'LoadFramePairFromVideo' else step
+    for step in _base_.train_pipeline
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
