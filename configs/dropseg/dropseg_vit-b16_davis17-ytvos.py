@@ -9,7 +9,8 @@
 # DAVIS + YouTube-VOS, no static-image pre-training stage). STCN
 # (hkchengrex/STCN, util/hyper_para.py, stage 3 = main training):
 #   Adam, lr 1e-5 (hyper_para.py, stage 3), weight decay 1e-7 (model.py),
-#   batch 4 per GPU x 2 GPUs (README: DDP on two GPUs), 150K iterations, lr x0.1 at 125K, 3-frame clips, 384x384 crops
+#   batch 4 per GPU x 2 GPUs (README: DDP on two GPUs), 150K iterations,
+#   lr x0.1 at 125K, 3-frame clips, 384x384 crops
 #   (RandomResizedCrop scale 0.36-1.0), up to 2 objects per clip,
 #   BootstrappedCE start_warm 20K / end_warm 70K / top_p 0.15, top-k 20
 #   memory read, memory every 5th frame at test, DAVIS sampled 5x as often

@@ -48,8 +48,10 @@ def _free_port():
 
 
 def _losses(log_text):
-    return [float(x) for x in re.findall(r'Iter\(train\).*?loss: ([\d.]+)',
-                                          log_text)]
+    return [
+        float(x)
+        for x in re.findall(r'Iter\(train\).*?loss: ([\d.]+)', log_text)
+    ]
 
 
 @pytest.fixture

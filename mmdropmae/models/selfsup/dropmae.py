@@ -126,4 +126,3 @@ class DropMAE(BaseModel):
                     mask=out['mask'][i],
                     loss=out['loss'][i]))
         return data_samples
-
