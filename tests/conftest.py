@@ -1,5 +1,34 @@
 """Shared pytest fixtures."""
+import itertools
+import logging
+
 import pytest
+
+_logger_ids = itertools.count()
+
+
+class _ListHandler(logging.Handler):
+    """Keeps the messages of WARNING and above."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def warnings_log():
+    """Make a fresh MMLogger current and collect its warnings (a list of
+    message strings)."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_instance(f'test_warnings_{next(_logger_ids)}',
+                                   log_level='WARNING')
+    handler = _ListHandler()
+    logger.addHandler(handler)
+    yield handler.messages
+    logger.removeHandler(handler)
 
 
 @pytest.fixture(scope='session')

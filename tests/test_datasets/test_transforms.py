@@ -1,4 +1,3 @@
-import logging
 import math
 
 import av
@@ -6,7 +5,6 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from mmengine.structures import BaseDataElement
 
 from mmdropmae.datasets import (VIDEO_READERS, VideoReadError, available_backends,
@@ -25,27 +23,6 @@ def decode_all(path):
     """Independent reference: sequential decode of every frame with PyAV."""
     with av.open(path) as c:
         return [f.to_ndarray(format='rgb24') for f in c.decode(video=0)]
-
-
-class ListHandler(logging.Handler):
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-@pytest.fixture
-def warnings_log():
-    """Make a fresh MMLogger current and collect its warnings."""
-    name = f'test_transforms_{np.random.randint(1 << 30)}'
-    logger = MMLogger.get_instance(name, log_level='WARNING')
-    handler = ListHandler()
-    logger.addHandler(handler)
-    yield handler.messages
-    logger.removeHandler(handler)
 
 
 @pytest.fixture(scope='module')

@@ -1,4 +1,3 @@
-import logging
 import os
 import os.path as osp
 import shutil
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate, worker_init_fn
-from mmengine.logging import MMLogger
 from torch.utils.data import DataLoader
 
 from mmdropmae.datasets import VideoPairDataset
@@ -28,27 +26,6 @@ PIPELINE = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackPairInputs'),
 ]
-
-
-class ListHandler(logging.Handler):
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-@pytest.fixture
-def warnings_log():
-    """Make a fresh MMLogger current and collect its warnings."""
-    logger = MMLogger.get_instance(f'test_dataset_{np.random.randint(1 << 30)}',
-                                   log_level='WARNING')
-    handler = ListHandler()
-    logger.addHandler(handler)
-    yield handler.messages
-    logger.removeHandler(handler)
 
 
 @pytest.fixture
