@@ -12,18 +12,17 @@ On a machine without CUDA, distributed runs use the gloo backend (see
 """
 import argparse
 import logging
-import os
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from train import (allow_full_checkpoint_load, load_config,  # noqa: E402
-                   setup_cpu_distributed, shutdown_distributed)
+from train import (add_runner_args, allow_full_checkpoint_load,  # noqa: E402
+                   load_config, parse_runner_args, setup_cpu_distributed,
+                   shutdown_distributed)
 
 
 def parse_args():
@@ -39,31 +38,13 @@ def parse_args():
         help='dump the raw predictions to this pickle file (.pkl) for offline '
         'evaluation')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument(
         '--resume-results',
         action='store_true',
         help='tracking: skip the sequences whose result files under the SOT '
         "evaluator's outfile_prefix are complete (continue an interrupted "
         'evaluation), then score all sequences from the result folder')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser)
 
 
 SOT_METRICS = ('OPEMetric', 'GOT10kMetric')

@@ -51,6 +51,13 @@ def parse_args():
         action='store_true',
         help='enable automatically scaling LR by the real batch size '
         '(cfg.auto_scale_lr.base_batch_size must be set)')
+    add_runner_args(parser)
+    return parse_runner_args(parser)
+
+
+def add_runner_args(parser):
+    """``--cfg-options``, ``--launcher`` and ``--local-rank``, shared with
+    tools/test.py."""
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -69,6 +76,10 @@ def parse_args():
     # When using PyTorch version >= 2.0.0, `torch.distributed.launch`
     # passes `--local-rank` instead of `--local_rank`.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_runner_args(parser):
+    """Parse, and export ``--local-rank`` as ``LOCAL_RANK`` for MMEngine."""
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
