@@ -13,6 +13,7 @@ from mmdropmae.datasets.sot import (BaseSOTDataset, COCOSOTDataset, GOT10kDatase
                                     LaSOTDataset, LaSOTExtDataset, SOTAnnotationError,
                                     TNL2KDataset, TrackingNetDataset)
 from mmdropmae.registry import DATA_SAMPLERS, DATASETS
+from tests.utils import load_script
 
 
 def _img(path, w=32, h=24):
@@ -359,12 +360,7 @@ def test_synthetic_sot_generator_invariants():
 
 
 def test_make_synthetic_sot_cli(tmp_path):
-    import importlib.util
-    path = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'dataset_converters',
-                    'make_synthetic_sot.py')
-    spec = importlib.util.spec_from_file_location('make_synthetic_sot', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script('tools/dataset_converters/make_synthetic_sot.py')
     tool.main([str(tmp_path / 'g'), '--layout', 'got10k', '--split', 'train', '--num-seqs', '2',
                '--num-frames', '12-16', '--size', '64x48', '--leave-frame'])
     tool.main([str(tmp_path / 'l'), '--layout', 'lasot', '--classes', 'cat',

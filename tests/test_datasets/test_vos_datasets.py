@@ -2,7 +2,6 @@
 synthetic VOS generator (``mmdropmae.datasets.vos``,
 ``mmdropmae.datasets.synthetic.vos``, ``tools/dataset_converters/
 make_synthetic_vos.py``)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -18,8 +17,7 @@ from mmdropmae.datasets.vos import (DAVIS_PALETTE, FRAME_KEYS, SEQUENCE_KEYS, DA
                                     PaletteMaskError, YouTubeVOSDataset, load_vos_mask,
                                     read_imageset, read_palette_mask, write_palette_mask)
 from mmdropmae.registry import DATASETS
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tests.utils import load_script
 
 
 # ------------------------------------------------------------ palette I/O
@@ -113,11 +111,7 @@ def test_synthetic_sequence_exact_and_deterministic():
 
 
 def test_make_synthetic_vos_cli(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        '_make_synthetic_vos', osp.join(REPO, 'tools', 'dataset_converters',
-                                        'make_synthetic_vos.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script('tools/dataset_converters/make_synthetic_vos.py')
     mod.main([str(tmp_path), '--layout', 'both', '--num-train', '1', '--num-val', '1',
               '--num-frames', '5', '--size', '32x24', '--num-objects', '3'])
     davis = DAVISDataset(str(tmp_path / 'DAVIS'), split='train')

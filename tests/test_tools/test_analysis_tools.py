@@ -1,7 +1,6 @@
 """Tests of tools/analysis_tools/temporal_matching.py and of the probe it
 uses (:func:`mmdropmae.apis.probe_temporal_matching`)."""
 import csv
-import importlib.util
 import json
 import os.path as osp
 import subprocess
@@ -15,18 +14,12 @@ import torch
 from mmdropmae.apis import probe_temporal_matching
 from mmdropmae.models.utils import mmdropmae_to_reference
 from tests.test_models.test_vision_transformer import tiny_dropmae
+from tests.utils import load_script
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'temporal_matching.py')
 TINY_CONFIG = osp.join(REPO, 'configs', 'dropmae',
                        'pretrain_tiny_synthetic.py')
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('_temporal_matching', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -106,7 +99,7 @@ def test_tool_writes_figures_and_table(tmp_path, tiny_setup,
 
 def test_tool_is_deterministic_and_checks_inputs(tmp_path, tiny_setup,
                                                  synthetic_video_root):
-    tool = _load_tool()
+    tool = load_script('tools/analysis_tools/temporal_matching.py')
     config, (ours, ref) = tiny_setup
     common = ['--data-root', str(synthetic_video_root), '--num-pairs', '3',
               '--batch-size', '3', '--num-vis', '1']

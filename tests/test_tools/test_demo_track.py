@@ -1,5 +1,4 @@
 """demo/track.py on a tiny mp4 (and a frame folder) with a tiny DropTrack."""
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -9,16 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from tests.utils import load_script
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'droptrack', 'droptrack_tiny_synthetic.py')
-
-
-def _load_demo():
-    spec = importlib.util.spec_from_file_location(
-        'demo_track', osp.join(REPO, 'demo', 'track.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope='module')
@@ -57,7 +50,7 @@ def _count_frames(path):
 
 
 def test_demo_mp4_writes_outputs(assets, capsys):
-    demo = _load_demo()
+    demo = load_script('demo/track.py')
     out = str(assets['root'] / 'out' / 'tracked.mp4')
     txt = str(assets['root'] / 'out' / 'boxes.txt')
     rc = demo.main([assets['video'], '--config', CONFIG, '--checkpoint',
@@ -77,7 +70,7 @@ def test_demo_mp4_writes_outputs(assets, capsys):
 
 
 def test_demo_frame_folder(assets):
-    demo = _load_demo()
+    demo = load_script('demo/track.py')
     txt = str(assets['root'] / 'folder_boxes.txt')
     rc = demo.main([assets['frames'], '--config', CONFIG, '--checkpoint',
                     assets['ckpt'], '--init-bbox', assets['box'],
@@ -95,7 +88,7 @@ def test_demo_frame_folder(assets):
     ('a,b,c,d', 'non-numeric'),
 ])
 def test_demo_rejects_bad_init_box(assets, capsys, box, message):
-    demo = _load_demo()
+    demo = load_script('demo/track.py')
     out = str(assets['root'] / f'bad_{abs(hash(box))}.mp4')
     # (a box starting with '-' must be given as --init-bbox=-50,...)
     rc = demo.main([assets['video'], '--config', CONFIG, '--checkpoint',

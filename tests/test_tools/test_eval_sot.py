@@ -1,6 +1,5 @@
 """tools/analysis_tools/eval_sot.py on synthetic GOT-10k / LaSOT folders:
 perfect and shifted result folders with known scores, plots, clear errors."""
-import importlib.util
 import json
 import os.path as osp
 import subprocess
@@ -12,19 +11,13 @@ import pytest
 
 from mmdropmae.datasets.sot import GOT10kDataset, LaSOTDataset
 from mmdropmae.evaluation.functional.sot_results import write_sot_result
+from tests.utils import load_script
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'eval_sot.py')
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('eval_sot', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-eval_sot = _load_tool()
+eval_sot = load_script('tools/analysis_tools/eval_sot.py')
 
 
 def _fill_absent(boxes, visible):

@@ -1,7 +1,6 @@
 """Tests of tools/analysis_tools/eval_vos.py (saved palette-PNG results vs
 DAVIS-layout ground truth)."""
 import csv
-import importlib.util
 import os
 import os.path as osp
 import shutil
@@ -12,19 +11,9 @@ from PIL import Image
 
 from mmdropmae.datasets.vos import DAVISDataset, load_vos_mask, write_palette_mask
 from mmdropmae.evaluation.metrics import VOSMetric
+from tests.utils import load_script
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'eval_vos.py')
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('_eval_vos', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-eval_vos = _load_tool()
+eval_vos = load_script('tools/analysis_tools/eval_vos.py')
 
 
 def _write_results(gt_root, out, year='2017', split='val', how='perfect', layout='davis'):

@@ -1,7 +1,6 @@
 """Tests of tools/model_converters: reference <-> mmdropmae checkpoints and
 the encoder export."""
 import argparse
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -14,22 +13,15 @@ from mmdropmae.models import VisionTransformer
 from mmdropmae.models.utils import mmdropmae_to_reference
 from tests.test_models.test_vision_transformer import (TINY, reference_keys,
                                                        tiny_dropmae)
+from tests.utils import load_script
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONVERTERS = osp.join(REPO, 'tools', 'model_converters')
 
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_converter_{name}', osp.join(CONVERTERS, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-to_ours = _load_tool('dropmae_to_mmdropmae')
-to_ref = _load_tool('mmdropmae_to_dropmae')
-export_encoder = _load_tool('export_encoder')
+to_ours = load_script('tools/model_converters/dropmae_to_mmdropmae.py')
+to_ref = load_script('tools/model_converters/mmdropmae_to_dropmae.py')
+export_encoder = load_script('tools/model_converters/export_encoder.py')
 
 
 def _run(script, *args):
