@@ -110,6 +110,34 @@ def list_frames(folder: str, what: str = 'frames') -> List[str]:
     return names
 
 
+def sequence_entry(video_name: str, frame_names: List[str], frame_paths: List[str],
+                   mask_paths: List[Optional[str]], size: tuple, first_frames: Dict[int, int],
+                   frame_object_ids: List[Optional[List[int]]],
+                   categories: Optional[Dict[int, Optional[str]]] = None,
+                   single_object: bool = False) -> Dict:
+    """A sequence entry (the keys of :data:`SEQUENCE_KEYS`) from what a
+    loader read. ``size`` is the first frame's ``(width, height)``;
+    ``num_frames``, ``object_ids`` (the sorted keys of ``first_frames``) and
+    the per-object dicts, in that order, are derived; objects without a
+    category get None."""
+    width, height = size
+    object_ids = sorted(first_frames)
+    categories = categories or {}
+    return dict(
+        video_name=video_name,
+        frame_names=frame_names,
+        frame_paths=frame_paths,
+        mask_paths=mask_paths,
+        num_frames=len(frame_names),
+        height=height,
+        width=width,
+        object_ids=object_ids,
+        first_frames={i: first_frames[i] for i in object_ids},
+        frame_object_ids=frame_object_ids,
+        object_categories={i: categories.get(i) for i in object_ids},
+        single_object=single_object)
+
+
 def frame_items(seq: Dict) -> List[Dict]:
     """The per-frame items (see the module docstring) of a sequence entry."""
     items = []

@@ -6,7 +6,8 @@ from typing import Dict, List, Optional
 from mmengine.logging import MMLogger
 
 from mmdropmae.registry import DATASETS
-from .base import BaseVOSDataset, image_size, list_frames, read_checked_mask
+from .base import (BaseVOSDataset, image_size, list_frames, read_checked_mask,
+                   sequence_entry)
 from .palette import DAVIS_PALETTE
 
 
@@ -135,19 +136,8 @@ def load_davis_sequences(data_root: str,
         if not first_frames:
             logger.warning(f'DAVIS sequence {seq!r} has no annotated object')
         out.append(
-            dict(
-                video_name=seq,
-                frame_names=frame_names,
-                frame_paths=frame_paths,
-                mask_paths=mask_paths,
-                num_frames=len(frame_names),
-                height=height,
-                width=width,
-                object_ids=sorted(first_frames),
-                first_frames=first_frames,
-                frame_object_ids=frame_object_ids,
-                object_categories={i: None for i in sorted(first_frames)},
-                single_object=single))
+            sequence_entry(seq, frame_names, frame_paths, mask_paths, (width, height),
+                           first_frames, frame_object_ids, single_object=single))
     return out
 
 

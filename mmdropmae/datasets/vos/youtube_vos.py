@@ -7,7 +7,8 @@ from typing import Dict, List, Optional
 from mmengine.logging import MMLogger
 
 from mmdropmae.registry import DATASETS
-from .base import BaseVOSDataset, image_size, list_frames, read_checked_mask
+from .base import (BaseVOSDataset, image_size, list_frames, read_checked_mask,
+                   sequence_entry)
 from .palette import DAVIS_PALETTE
 
 
@@ -144,21 +145,9 @@ def load_youtube_vos_sequences(split_root: str,
                             f'first appears in this frame according to {meta_file}')
                 if scan_annotations == 'all':
                     frame_object_ids[t] = present
-        object_ids = sorted(first_frames)
         out.append(
-            dict(
-                video_name=seq,
-                frame_names=frame_names,
-                frame_paths=frame_paths,
-                mask_paths=mask_paths,
-                num_frames=len(frame_names),
-                height=height,
-                width=width,
-                object_ids=object_ids,
-                first_frames={i: first_frames[i] for i in object_ids},
-                frame_object_ids=frame_object_ids,
-                object_categories={i: categories[i] for i in object_ids},
-                single_object=False))
+            sequence_entry(seq, frame_names, frame_paths, mask_paths, (width, height),
+                           first_frames, frame_object_ids, categories))
     return out
 
 
