@@ -53,20 +53,14 @@ model = dict(
     ce_start_epoch=4,
     ce_warm_epochs=4)
 
+crop = dict(
+    template_size=template_size,
+    search_size=search_size,
+    template_factor=template_factor,
+    search_factor=search_factor)
 train_pipeline = [
-    dict(type='LoadSOTPairImages'),
-    dict(type='SOTPairGrayscale', prob=0.05),
-    dict(
-        type='SOTPairCrop',
-        template_size=template_size,
-        search_size=search_size,
-        template_factor=template_factor,
-        search_factor=search_factor,
-        search_scale_jitter=0.25,
-        search_center_jitter=3.),
-    dict(type='SOTPairBrightnessJitter', brightness=0.2),
-    dict(type='SOTPairRandomFlip', prob=0.5),
-    dict(type='PackSOTPairInputs'),
+    dict(step, **crop) if step['type'] == 'SOTPairCrop' else step
+    for step in _base_.train_pipeline
 ]
 train_dataloader = dict(
     batch_size=16,

@@ -22,22 +22,16 @@ model = dict(
     search_factor=search_factor,
     head=dict(feat_size=search_size // 16))
 
+crop = dict(
+    template_size=template_size,
+    search_size=search_size,
+    template_factor=template_factor,
+    search_factor=search_factor,
+    search_scale_jitter=0.5,
+    search_center_jitter=4.5)
 train_pipeline = [
-    dict(type='LoadSOTPairImages'),
-    dict(type='SOTPairGrayscale', prob=0.05),
-    dict(
-        type='SOTPairCrop',
-        template_size=template_size,
-        search_size=search_size,
-        template_factor=template_factor,
-        search_factor=search_factor,
-        template_scale_jitter=0.,
-        template_center_jitter=0.,
-        search_scale_jitter=0.5,
-        search_center_jitter=4.5),
-    dict(type='SOTPairBrightnessJitter', brightness=0.2),
-    dict(type='SOTPairRandomFlip', prob=0.5),
-    dict(type='PackSOTPairInputs'),
+    dict(step, **crop) if step['type'] == 'SOTPairCrop' else step
+    for step in _base_.train_pipeline
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
