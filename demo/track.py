@@ -13,9 +13,10 @@ Examples::
 The input is an mp4 (any container/codec PyAV reads) or a folder of images.
 ``--init-bbox`` is the target box in the first frame as ``x,y,w,h`` (pixels,
 top-left corner); write ``--init-bbox=-5,10,40,30`` when it starts with a
-minus sign. Outputs: an annotated H.264 mp4 (``--out``) and a text file
-with one ``x,y,w,h`` line per frame (``--out-txt``; the first line is the
-initial box). The tracking speed (frames per second of the tracker alone and
+minus sign. Outputs: an annotated H.264 mp4 (``--out``: the box, its score
+and the frame index, drawn by :class:`mmdropmae.visualization.TrackingVisualizer`)
+and a text file with one ``x,y,w,h`` line per frame (``--out-txt``; the first
+line is the initial box). The tracking speed (frames per second of the tracker alone and
 of the whole loop with decoding and writing) is printed at the end.
 """
 import argparse
@@ -159,17 +160,19 @@ def build_tracker(config: str, checkpoint: str, device: str = 'cpu'):
     return model
 
 
-def draw_box(frame: np.ndarray, box: Sequence[float], score: float,
+def draw_box(visualizer, frame: np.ndarray, box: Sequence[float], score: float,
              index: int) -> np.ndarray:
-    out = frame.copy()
-    x, y, w, h = box
-    thickness = max(2, round(min(frame.shape[:2]) / 240))
-    cv2.rectangle(out, (int(round(x)), int(round(y))),
-                  (int(round(x + w)), int(round(y + h))), (255, 64, 0),
-                  thickness)
-    cv2.putText(out, f'#{index} {score:.2f}', (5, 18),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 0), 1, cv2.LINE_AA)
-    return out
+    """The frame with the tracked box ``x,y,w,h``, its score and the frame
+    index, drawn by ``visualizer`` (a :class:`TrackingVisualizer`)."""
+    visualizer.set_image(frame)
+    visualizer.draw_track_boxes(pred_boxes=box, scores=score, box_format='xywh')
+    visualizer.draw_texts(
+        f'#{index}',
+        np.array([3., 3.]),
+        colors=visualizer.text_color,
+        vertical_alignments='top',
+        bboxes=dict(facecolor='black', alpha=0.6, pad=0.7, edgecolor='none'))
+    return visualizer.get_image()
 
 
 def _even(frame: np.ndarray) -> np.ndarray:
@@ -204,6 +207,11 @@ def run(args) -> Tuple[List[List[float]], dict]:
     state = model.init_track(first, init_box)
     stats['track_time'] += time.perf_counter() - t0
 
+    visualizer = None
+    if args.out:
+        from mmdropmae.visualization import TrackingVisualizer
+        visualizer = TrackingVisualizer(name='demo_track')
+
     def annotated() -> Iterator[np.ndarray]:
         for i, frame in enumerate(itertools.chain([first], frames)):
             if i == 0:
@@ -217,7 +225,7 @@ def run(args) -> Tuple[List[List[float]], dict]:
             if progress is not None:
                 progress.update()
             if args.out:
-                yield _even(draw_box(frame, box, score, i))
+                yield _even(draw_box(visualizer, frame, box, score, i))
 
     t_start = time.perf_counter()
     if args.out:

@@ -40,53 +40,34 @@ def parse_args():
     parser.add_argument(
         '--resume-results',
         action='store_true',
-        help='tracking: skip the sequences whose result files under the SOT '
-        "evaluator's outfile_prefix are complete (continue an interrupted "
-        'evaluation), then score all sequences from the result folder')
+        help='continue an interrupted evaluation: skip the videos whose result '
+        "files under the test metric's outfile_prefix are complete, then score all "
+        'videos from the result folder (metrics that write per-video results, e.g. '
+        'the tracking metrics)')
     add_runner_args(parser)
     return parse_runner_args(parser)
 
 
-SOT_METRICS = ('OPEMetric', 'GOT10kMetric')
+def setup_resume(cfg):
+    """``--resume-results``: let the first test metric that can resume from
+    its result files (a ``resume_dataset_cfg`` class method, e.g. the
+    tracking metrics) make the test dataset skip the finished videos.
 
-
-def setup_sot_resume(cfg):
-    """Make the test dataset skip sequences with complete result files.
-
-    Returns the config of the SOT metric that writes them.
+    Returns ``(metric class, metric config)``.
     """
+    from mmdropmae.registry import METRICS
     evaluators = cfg.test_evaluator
     if not isinstance(evaluators, (list, tuple)):
         evaluators = [evaluators]
     for metric in evaluators:
-        if metric.get('type') in SOT_METRICS and metric.get('outfile_prefix'):
-            layout = metric.get('result_layout') or (
-                'got10k' if metric['type'] == 'GOT10kMetric' else
-                metric.get('dataset', 'pytracking'))
-            cfg.test_dataloader.dataset.skip_finished = dict(
-                root=metric['outfile_prefix'], layout=layout)
-            return metric
-    raise ValueError('--resume-results needs a test_evaluator of type '
-                     f'{" or ".join(SOT_METRICS)} with outfile_prefix set')
-
-
-def report_sot_resume(runner, metric) -> None:
-    """After a resumed run, score every sequence from the result folder."""
-    from mmdropmae.evaluation.functional.sot_eval import (evaluate_result_dir,
-                                                          load_sequences_gt)
-    dataset = runner.test_dataloader.dataset
-    if not dataset.skipped_videos or metric.get('format_only'):
-        return
-    name = 'got10k' if metric['type'] == 'GOT10kMetric' else metric.get(
-        'dataset', 'default')
-    seqs = load_sequences_gt(dataset)
-    result = evaluate_result_dir(seqs, metric['outfile_prefix'], name,
-                                 dataset.skip_finished['layout'])
-    table = '  '.join(f'{k}: {v:.4f}' for k, v in result['metrics'].items())
-    print_log(
-        f'all {len(seqs)} sequences ({len(dataset.skipped_videos)} from '
-        f'earlier runs) scored from {metric["outfile_prefix"]}: {table}',
-        logger=runner.logger)
+        metric_cls = METRICS.get(metric.get('type'))
+        if hasattr(metric_cls, 'resume_dataset_cfg'):
+            cfg.test_dataloader.dataset.update(metric_cls.resume_dataset_cfg(metric))
+            return metric_cls, metric
+    raise ValueError('--resume-results needs a test_evaluator metric that resumes from its '
+                     'per-video result files (a metric class with resume_dataset_cfg, e.g. the '
+                     'tracking metrics, with outfile_prefix set); got '
+                     f'{[m.get("type") for m in evaluators]}')
 
 
 def main():
@@ -96,7 +77,7 @@ def main():
 
     cfg.load_from = args.checkpoint
     cfg.resume = False
-    sot_metric = setup_sot_resume(cfg) if args.resume_results else None
+    resumed = setup_resume(cfg) if args.resume_results else None
 
     notes = []
     allow_full_checkpoint_load(notes)
@@ -118,8 +99,9 @@ def main():
             DumpResults(out_file_path=args.out))
 
     runner.test()
-    if sot_metric is not None:
-        report_sot_resume(runner, sot_metric)
+    if resumed is not None:
+        metric_cls, metric_cfg = resumed
+        metric_cls.report_resumed(runner, metric_cfg)
     shutdown_distributed()
 
 

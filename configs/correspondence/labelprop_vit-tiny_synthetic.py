@@ -13,7 +13,11 @@ model = dict(
         patch_size=16),
     n_context=3,
     radius=2,
-    topk=3,
-    img_scale=(64, 48))
+    topk=3)
 
-test_dataloader = dict(num_workers=0, dataset=dict(data_root='data/synthetic_davis'))
+test_pipeline = [
+    dict(type='LoadSequenceFrames', img_scale=(64, 48)),  # (w, h), kept
+    dict(type='PackSequence'),
+]
+test_dataloader = dict(
+    num_workers=0, dataset=dict(data_root='data/synthetic_davis', pipeline=test_pipeline))

@@ -16,7 +16,7 @@ from mmdropmae.models.layers import Attention, frame_attention_stats
 
 def decoder_attention_layers(model: nn.Module) -> List[Attention]:
     """The attention layers of the decoder blocks, in order."""
-    return [blk.attn for blk in model.neck.decoder_blocks]
+    return [m for m in model.neck.modules() if isinstance(m, Attention)]
 
 
 @contextmanager

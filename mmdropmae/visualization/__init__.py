@@ -1,0 +1,3 @@
+from .tracking_visualizer import TrackingVisualizer, track_colors
+
+__all__ = ['TrackingVisualizer', 'track_colors']

@@ -1,4 +1,5 @@
-"""The pre-training configs carry SPEC.md's recipe numbers."""
+"""The pre-training configs carry the DropMAE recipe (arXiv 2304.00571 and
+jimmy-dq/DropMAE: ``main_pretrain_kinetics.py``, ``models_mae.py``)."""
 from pathlib import Path
 
 import pytest

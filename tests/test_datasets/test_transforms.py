@@ -37,7 +37,8 @@ def gop_video(tmp_path_factory):
 
 
 def joint_pmf(n, gap):
-    """P(start=s, end=e) of SPEC.md's sampling."""
+    """P(start=s, end=e) of the reference sampling (jimmy-dq/DropMAE
+    dataset_video/KineticsDataset.py)."""
     p = {}
     for s in range(n - 1):
         hi = min(n, s + gap) - 1

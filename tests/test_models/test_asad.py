@@ -21,7 +21,8 @@ IMPLS = [pytest.param('native', marks=needs_native), 'torch']
 
 
 def _hand_score(logits: np.ndarray) -> np.ndarray:
-    """Steps 1-4 of SPEC.md written out with numpy loops (L x N)."""
+    """Steps 1-4 of the reference mask_drop_out_dec (jimmy-dq/DropMAE models_mae.py) with
+    numpy loops (L x N)."""
     length = logits.shape[0]
     n = length // 2
     e = np.exp(logits - logits.max(1, keepdims=True))
@@ -39,7 +40,8 @@ def _hand_score(logits: np.ndarray) -> np.ndarray:
 
 
 def test_num_drops_matches_spec():
-    # SPEC.md: P = 0.1, N = 196 -> K = 19 * 392 = 7448 of 76,832 entries
+    # DropMAE (arXiv 2304.00571): P = 0.1, N = 196 -> K = int(P * (N - 1)) * L
+    # = 19 * 392 = 7448 of 76,832 entries
     assert num_asad_drops(392, 0.1) == 7448
     assert num_asad_drops(8, 0.2) == 0  # floor(0.2 * 3) = 0
 

@@ -120,6 +120,6 @@ def test_predict_returns_metric_samples():
     with torch.no_grad():
         out = model.test_step(dict(inputs=[dict(frames=torch.zeros(T, 3, H, W, dtype=torch.uint8))],
                                    data_samples=[sample]))
-    assert [o['frame_id'] for o in out] == [0, 1, 2]
-    assert [o['frame_name'] for o in out] == ['a', 'b', 'c']
-    assert all(o['video_name'] == 'v' and o['pred_mask'].shape == (H, W) for o in out)
+    assert [o.frame_id for o in out] == [0, 1, 2]
+    assert [o.frame_name for o in out] == ['a', 'b', 'c']
+    assert all(o.video_name == 'v' and o.pred_mask.shape == (H, W) for o in out)

@@ -97,22 +97,20 @@ def test_candidate_elimination_keeps_most_attended():
     assert none is None and same is tokens
 
 
-def test_ce_block_equals_plain_block_without_elimination():
+def test_ce_path_equals_plain_blocks_when_nothing_is_removed():
+    # ceil(0.99 * 64) = 64: the CE path runs in blocks 1-3 but keeps all
     torch.manual_seed(0)
-    model = tiny_droptrack().eval()
-    x = torch.randn(2, 16 + 64, 96)
-    blk = model.backbone.blocks[1]
-    gidx = torch.arange(64).expand(2, -1)
-    out, idx, removed = model._ce_block(blk, x, 16, 1.0, gidx)
-    assert removed is None
-    torch.testing.assert_close(out, blk(x), rtol=1e-5, atol=1e-5)
+    model = tiny_droptrack(ce_keep_ratio=0.99).eval()
+    z, s = torch.randn(1, 3, 64, 64), torch.randn(1, 3, 128, 128)
+    f_ce, aux = model.extract_feat(z, s)
+    assert aux['removed_indexes'] == [] and aux['kept_tokens'] == [64, 64, 64]
+    tokens = torch.cat([model.embed(z, 'z'), model.embed(s, 'x')], 1)
+    ref = model.backbone.forward_tokens(tokens)[0][:, 16:]
+    torch.testing.assert_close(f_ce.flatten(2).transpose(1, 2), ref, rtol=1e-5, atol=1e-5)
     # no CE at all equals running the plain ViT blocks
     plain = tiny_droptrack(ce_loc=()).eval()
     plain.load_state_dict(model.state_dict())
-    z, s = torch.randn(1, 3, 64, 64), torch.randn(1, 3, 128, 128)
     f1, _ = plain.extract_feat(z, s)
-    tokens = torch.cat([model.embed(z, 'z'), model.embed(s, 'x')], 1)
-    ref = model.backbone.encode(tokens)[:, 16:]
     torch.testing.assert_close(f1.flatten(2).transpose(1, 2), ref)
 
 

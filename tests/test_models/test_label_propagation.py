@@ -6,6 +6,9 @@ import pytest
 import torch
 from PIL import Image
 
+from mmengine.dataset import pseudo_collate
+
+from mmdropmae.datasets import LoadSequenceFrames, PackSequence
 from mmdropmae.datasets.vos import DAVISDataset, write_palette_mask
 from mmdropmae.evaluation.metrics import PCKMetric, VOSMetric, mIoUMetric
 from mmdropmae.models.correspondence import (LabelPropagation, neighbourhood_mask,
@@ -13,10 +16,21 @@ from mmdropmae.models.correspondence import (LabelPropagation, neighbourhood_mas
 
 PIXEL_MODEL = dict(
     backbone=dict(type='PatchPixelEncoder', patch_size=8),
-    n_context=3, radius=3, topk=3, temperature=0.05, short_side=None, size_divisor=8,
+    n_context=3, radius=3, topk=3, temperature=0.05,
     # DINO's min-max normalisation (default True) blows a vanished object's
     # residual up to a few pixels; plain argmax here
     norm_mask=False)
+
+
+def _pipeline(**size):
+    """Frames at their size (a multiple of the 8-pixel patches) by default."""
+    return [LoadSequenceFrames(**dict(dict(short_side=None, size_divisor=8), **size)),
+            PackSequence()]
+
+
+def _run(model, item):
+    """One whole-video item through the model as tools/test.py runs it."""
+    return model.test_step(pseudo_collate([item]))
 
 
 def test_propagate_step_identity_and_radius():
@@ -89,37 +103,48 @@ def _jf(samples):
 
 def test_known_motion_beats_copy_baseline(known_motion_root):
     root, masks = known_motion_root
-    ds = DAVISDataset(data_root=str(root), mode='sequence', test_mode=True)
+    ds = DAVISDataset(data_root=str(root), mode='sequence', test_mode=True,
+                      pipeline=_pipeline())
     model = LabelPropagation(**PIXEL_MODEL)
-    samples = model.test_step([ds[0]])
-    assert [s['frame_id'] for s in samples] == list(range(6))
+    samples = _run(model, ds[0])
+    assert [s.frame_id for s in samples] == list(range(6))
     for s, m in zip(samples, masks):
-        assert s['pred_mask'].shape == m.shape
+        assert s.pred_mask.shape == m.shape
     # object 1 is tracked exactly, object 2 recovered after it comes back
-    assert (samples[5]['pred_mask'] == 1).sum() > 0.8 * (masks[5] == 1).sum()
-    assert ((samples[4]['pred_mask'] == 2) & (masks[4] == 2)).sum() > 0.8 * (masks[4] == 2).sum()
-    assert not (samples[2]['pred_mask'] == 2).any()  # vanished: not predicted
-    copy = [dict(s, pred_mask=masks[0]) for s in samples]
+    assert (samples[5].pred_mask == 1).sum() > 0.8 * (masks[5] == 1).sum()
+    assert ((samples[4].pred_mask == 2) & (masks[4] == 2)).sum() > 0.8 * (masks[4] == 2).sum()
+    assert not (samples[2].pred_mask == 2).any()  # vanished: not predicted
+    copy = [dict(s.to_dict(), pred_mask=masks[0]) for s in samples]
     jf, jf_copy = _jf(samples), _jf(copy)
     print(jf, jf_copy)
     assert jf > 0.8 and jf > jf_copy + 0.3, (jf, jf_copy)
     # DINO's normalisation runs too (and still tracks object 1)
-    dino = LabelPropagation(**dict(PIXEL_MODEL, norm_mask=True)).test_step([ds[0]])
+    dino = _run(LabelPropagation(**dict(PIXEL_MODEL, norm_mask=True)), ds[0])
     assert _jf(dino) > jf_copy
 
 
 def test_tools_style_batch_and_eval_mode(known_motion_root):
-    from mmengine.dataset import pseudo_collate
-
-    from mmdropmae.datasets import PackSequence
     root, _ = known_motion_root
     ds = DAVISDataset(data_root=str(root), mode='sequence', test_mode=True,
-                      pipeline=[PackSequence()])
+                      pipeline=_pipeline())
+    item = ds[0]
+    assert item['inputs'].shape == (6, 3, 64, 64) and item['inputs'].dtype == torch.uint8
     model = LabelPropagation(**PIXEL_MODEL)
     model.train()
     assert not model.backbone.training
-    out = model.test_step(pseudo_collate([ds[0]]))
-    assert len(out) == 6 and out[0]['video_name'] == 'move'
+    out = model.test_step(pseudo_collate([item]))
+    assert len(out) == 6 and out[0].video_name == 'move'
+    # frames are normalised by the data preprocessor (ImageNet mean/std)
+    data = model.data_preprocessor(pseudo_collate([item]))
+    mean = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
+    std = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)
+    torch.testing.assert_close(data['inputs'][0], (item['inputs'].float() - mean) / std)
+    # the protocol size: short side 32, floored to a multiple of 16
+    small = DAVISDataset(data_root=str(root), mode='sequence', test_mode=True,
+                         pipeline=_pipeline(short_side=40, size_divisor=16))[0]
+    assert small['inputs'].shape[-2:] == (32, 32)
+    assert small['data_samples'].ori_shape == (64, 64)
+    assert sorted(small['data_samples'].label_maps) == [0]
 
 
 def test_keypoints_jhmdb_synthetic(tmp_path):
@@ -127,10 +152,10 @@ def test_keypoints_jhmdb_synthetic(tmp_path):
     from mmdropmae.datasets import JHMDBDataset
     from mmdropmae.datasets.synthetic.correspondence import make_synthetic_jhmdb
     make_synthetic_jhmdb(str(tmp_path), num_videos=1, num_frames=4)
-    ds = JHMDBDataset(data_root=str(tmp_path), ann_file='testdata.txt')
+    ds = JHMDBDataset(data_root=str(tmp_path), ann_file='testdata.txt', pipeline=_pipeline())
     model = LabelPropagation(task='keypoint', keypoint_sigma=0.5, **PIXEL_MODEL)
-    samples = model.test_step([ds[0]])
-    assert len(samples) == 4 and samples[1]['pred_keypoints'].shape == (15, 2)
+    samples = _run(model, ds[0])
+    assert len(samples) == 4 and samples[1].pred_keypoints.shape == (15, 2)
     metric = PCKMetric()
     metric.process(None, samples)
     res = metric.compute_metrics(metric.results)
@@ -143,14 +168,14 @@ def test_vip_parts_synthetic(tmp_path):
     from mmdropmae.datasets import VIPDataset
     from mmdropmae.datasets.synthetic.correspondence import make_synthetic_vip
     infos = make_synthetic_vip(str(tmp_path), num_videos=1, num_frames=4)
-    ds = VIPDataset(data_root=str(tmp_path))
+    ds = VIPDataset(data_root=str(tmp_path), pipeline=_pipeline())
     model = LabelPropagation(num_classes=20, **PIXEL_MODEL)
-    samples = model.test_step([ds[0]])
+    samples = _run(model, ds[0])
     metric = mIoUMetric(num_classes=20, exclude_first=True)
     metric.process(None, samples)
     miou = metric.compute_metrics(metric.results)['mIoU']
     copy = mIoUMetric(num_classes=20, exclude_first=True)
-    copy.process(None, [dict(s, pred_mask=infos[0]['labels'][0]) for s in samples])
+    copy.process(None, [dict(s.to_dict(), pred_mask=infos[0]['labels'][0]) for s in samples])
     miou_copy = copy.compute_metrics(copy.results)['mIoU']
     print(miou, miou_copy)
     assert miou > miou_copy, (miou, miou_copy)
@@ -158,12 +183,22 @@ def test_vip_parts_synthetic(tmp_path):
 
 def test_object_entering_mid_video(synthetic_davis_root):
     root, _ = synthetic_davis_root
-    ds = DAVISDataset(data_root=str(root), mode='sequence', test_mode=True)
-    seq = next(s for s in ds.sequences if any(t > 0 for t in s['first_frames'].values()))
+    ds = DAVISDataset(data_root=str(root), mode='sequence', test_mode=True,
+                      pipeline=_pipeline(img_scale=(64, 48)))
+    idx, seq = next((i, s) for i, s in enumerate(ds.sequences)
+                    if any(t > 0 for t in s['first_frames'].values()))
     obj, t0 = next((o, t) for o, t in seq['first_frames'].items() if t > 0)
-    model = LabelPropagation(**dict(PIXEL_MODEL, img_scale=(64, 48)))
-    samples = model.test_step([seq])
+    model = LabelPropagation(**PIXEL_MODEL)
+    samples = _run(model, ds[idx])
     gt = np.array(Image.open(seq['mask_paths'][t0]))
-    np.testing.assert_array_equal(samples[t0]['pred_mask'] == obj, gt == obj)
-    assert all(not (s['pred_mask'] == obj).any() for s in samples[:t0])
+    np.testing.assert_array_equal(samples[t0].pred_mask == obj, gt == obj)
+    assert all(not (s.pred_mask == obj).any() for s in samples[:t0])
     _jf(samples)  # scores without errors
+
+
+def test_sequence_without_frames_is_a_clear_error(known_motion_root):
+    root, _ = known_motion_root
+    ds = DAVISDataset(data_root=str(root), mode='sequence', test_mode=True,
+                      pipeline=[PackSequence()])  # frames never loaded
+    with pytest.raises(ValueError, match='LoadSequenceFrames'):
+        _run(LabelPropagation(**PIXEL_MODEL), ds[0])

@@ -15,7 +15,7 @@ TINY = dict(embed_dims=32, num_layers=2, num_heads=4)
 
 
 def reference_keys(depth, dec_depth):
-    """The reference checkpoint's keys, written out from SPEC.md."""
+    """The reference checkpoint's keys (jimmy-dq/DropMAE models_mae.py, MaskedAutoencoderViT)."""
     block = [
         f'{n}.{p}' for n in ('norm1', 'attn.qkv', 'attn.proj', 'norm2',
                              'mlp.fc1', 'mlp.fc2') for p in ('weight', 'bias')

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from mmdropmae.apis import probe_temporal_matching
+from mmdropmae.apis.temporal_matching import decoder_attention_layers
 from mmdropmae.models.utils import mmdropmae_to_reference
 from tests.test_models.test_vision_transformer import tiny_dropmae
 from tests.utils import load_script
@@ -128,7 +129,7 @@ def test_tool_is_deterministic_and_checks_inputs(tmp_path, tiny_setup,
 def _forced_attention(layer, attn):
     """Make a decoder attention layer record ``attn`` and pass tokens on."""
 
-    def forward(x):
+    def forward(x, attn_mask=None, attn_rows=None):
         if layer.keep_attn:
             layer.last_attn = attn.expand(x.shape[0], -1, -1, -1).clone()
         return torch.zeros_like(x)
@@ -153,7 +154,7 @@ def _hand_made_attention(n, heads_within):
 def test_probe_on_hand_made_attention():
     torch.manual_seed(0)
     model = tiny_dropmae(img_size=64)  # 2 decoder layers, 2 heads, N = 16
-    layers = [blk.attn for blk in model.neck.decoder_blocks]
+    layers = decoder_attention_layers(model)
     first = _hand_made_attention(16, [(0.2, 0.2), (0.4, 0.4)])
     last = _hand_made_attention(16, [(0.1, 0.5), (0.3, 0.9)])
     _forced_attention(layers[0], first)

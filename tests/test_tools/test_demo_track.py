@@ -108,3 +108,21 @@ def test_demo_command_line(assets):
         capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode == 2
     assert 'degenerate init box' in proc.stderr
+
+
+def test_demo_draws_with_the_visualizer():
+    """The annotated frames are drawn by TrackingVisualizer: the box in the
+    prediction colour at its place, the frame index at the top-left."""
+    from mmdropmae.visualization import TrackingVisualizer
+    demo = load_script('demo/track.py')
+    vis = TrackingVisualizer(name='test_demo_draw')
+    frame = np.full((64, 96, 3), 30, np.uint8)
+    out = demo.draw_box(vis, frame, [40., 20., 30., 24.], 0.5, 7)  # x, y, w, h
+    assert out.shape == frame.shape and out.dtype == np.uint8
+    color = np.array(vis.pred_color)
+    for y in (28, 36):  # the left and right edges, x = 40 and x = 70
+        assert np.abs(out[y, 40].astype(int) - color).max() <= 8
+        assert np.abs(out[y, 70].astype(int) - color).max() <= 8
+    assert (out[30:40, 50:60] == 30).all()  # inside the box: untouched
+    assert (out[:14, :20] != 30).any()  # the frame index
+    assert (out[50:, :30] == 30).all()  # elsewhere: untouched

@@ -37,10 +37,10 @@ import numpy as np
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 from mmdropmae.datasets.vos.davis import load_davis_sequences  # noqa: E402
-from mmdropmae.datasets.vos.palette import load_vos_mask, read_palette_mask  # noqa: E402
 from mmdropmae.evaluation.functional.vos_metrics import (  # noqa: E402
     GLOBAL_KEYS, format_vos_table, frame_object_scores, per_sequence_means,
     sequence_object_records, summarize_vos)
+from mmdropmae.utils.fileio import load_vos_mask, read_palette_mask  # noqa: E402
 
 
 def _result_dir(results_dir: str, seq: str) -> str:

@@ -1,7 +1,8 @@
 """Shared helpers of the checkpoint converters in this folder.
 
 Reading (with a clear error naming the file), validating the DropMAE
-reference key layout (SPEC.md, "Reference checkpoint layout"), printing a
+reference key layout (jimmy-dq/DropMAE: ``models_mae.py`` key names,
+``{'model': ...}`` as saved by ``util/misc.py`` ``save_model``), printing a
 summary and writing atomically. The key mapping itself lives in
 :mod:`mmdropmae.models.utils.ckpt_convert`.
 """

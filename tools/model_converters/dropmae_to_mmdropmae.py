@@ -1,6 +1,7 @@
 """Convert a reference DropMAE checkpoint to an mmdropmae (MMEngine) one.
 
-The reference layout (SPEC.md, "Reference checkpoint layout") is
+The reference layout (jimmy-dq/DropMAE: ``util/misc.py`` ``save_model``,
+key names of ``models_mae.py``) is
 ``{'model': {patch_embed.*, pos_embed, temporal_pos_embed_x/z, blocks.*,
 norm.*, decoder_*, mask_token}, ...}``. The output is
 ``{'meta': {...}, 'state_dict': {backbone.<encoder key>, neck.<decoder key>}}``,

@@ -5,8 +5,9 @@ Input: a checkpoint written by ``tools/train.py`` (or by
 ``state_dict``; optimizer, scheduler and message-hub entries are ignored.
 Output: ``{'model': {patch_embed.*, pos_embed, temporal_pos_embed_x/z,
 blocks.*, norm.*, decoder_*, mask_token}}``, the layout of the reference
-DropMAE code and of its released models (SPEC.md), which its downstream
-trackers read. Tensors are copied unchanged.
+DropMAE code (jimmy-dq/DropMAE, ``util/misc.py`` ``save_model``) and of its
+released models, which its downstream trackers read. Tensors are copied
+unchanged.
 
 Example::
 

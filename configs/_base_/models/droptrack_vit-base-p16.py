@@ -7,6 +7,8 @@
 #   DATA.MEAN/STD ImageNet, template 128 px x2 context, search 256 px x4.
 template_size = 128
 search_size = 256
+template_factor = 2.0  # crop side = factor x sqrt(w h) of the target box
+search_factor = 4.0
 model = dict(
     type='DropTrack',
     data_preprocessor=dict(
@@ -38,8 +40,8 @@ model = dict(
         loss_l1=dict(type='BoxL1Loss', loss_weight=5.0)),
     template_size=template_size,
     search_size=search_size,
-    template_factor=2.0,
-    search_factor=4.0,
+    template_factor=template_factor,
+    search_factor=search_factor,
     ce_loc=(3, 6, 9),
     ce_keep_ratio=0.7,
     ce_template_range='CTR_POINT',
@@ -47,3 +49,4 @@ model = dict(
     ce_warm_epochs=50,  # TRAIN.CE_WARM_EPOCH (GOT-10k 100e; 80 for 300e)
     learn_pos_embed=True,  # OSTrack's finetune_track: pos_embed_z/x learned
     test_cfg=dict(window='hann', clip_margin=10))
+find_unused_parameters = True  # removed search tokens / unused pos_embed

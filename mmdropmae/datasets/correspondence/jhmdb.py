@@ -21,9 +21,10 @@ from typing import List, Optional
 
 import numpy as np
 from mmengine.dataset import BaseDataset
-from PIL import Image
 
 from mmdropmae.registry import DATASETS
+from mmdropmae.utils.constants import IMG_EXTENSIONS
+from mmdropmae.utils.image import image_size
 
 
 def read_jhmdb_split(path: str) -> List[str]:
@@ -96,14 +97,13 @@ class JHMDBDataset(BaseDataset):
             if not osp.isdir(img_dir):
                 raise FileNotFoundError(f'JHMDB frames folder not found: {img_dir}')
             names = sorted(f for f in os.listdir(img_dir)
-                           if f.lower().endswith(('.png', '.jpg', '.jpeg')))
+                           if f.lower().endswith(IMG_EXTENSIONS))
             if not names:
                 raise FileNotFoundError(f'no frames in {img_dir}')
             joints = load_jhmdb_joints(
                 osp.join(self.data_root, self.joint_prefix, key, 'joint_positions.mat'))
             n = min(len(names), joints.shape[0])
-            with Image.open(osp.join(img_dir, names[0])) as im:
-                w, h = im.size
+            w, h = image_size(osp.join(img_dir, names[0]))
             out.append(dict(
                 video_name=key,
                 frame_paths=[osp.join(img_dir, f) for f in names[:n]],

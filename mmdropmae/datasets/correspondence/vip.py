@@ -16,9 +16,10 @@ import os.path as osp
 from typing import List, Optional
 
 from mmengine.dataset import BaseDataset
-from PIL import Image
 
 from mmdropmae.registry import DATASETS
+from mmdropmae.utils.constants import IMG_EXTENSIONS
+from mmdropmae.utils.image import image_size
 
 VIP_CLASSES = ('background', 'hat', 'hair', 'sunglasses', 'upper-clothes', 'dress', 'coat',
                'socks', 'pants', 'gloves', 'scarf', 'skirt', 'torso-skin', 'face',
@@ -71,21 +72,20 @@ class VIPDataset(BaseDataset):
                 if not osp.isdir(d):
                     raise FileNotFoundError(f'VIP {what} folder not found: {d}')
             stems = sorted(osp.splitext(f)[0] for f in os.listdir(img_dir)
-                           if f.lower().endswith(('.jpg', '.jpeg', '.png')))
+                           if f.lower().endswith(IMG_EXTENSIONS))
             if not stems:
                 raise FileNotFoundError(f'no frames in {img_dir}')
             if self.max_frames is not None:
                 stems = stems[:self.max_frames]
             frames = []
             for s in stems:
-                cand = [osp.join(img_dir, s + e) for e in ('.jpg', '.jpeg', '.png')]
+                cand = [osp.join(img_dir, s + e) for e in IMG_EXTENSIONS]
                 frames.append(next(c for c in cand if osp.isfile(c)))
             masks = [osp.join(lbl_dir, s + '.png') for s in stems]
             if not osp.isfile(masks[0]):
                 raise FileNotFoundError(f'VIP label of the first frame not found: {masks[0]}')
             masks = [m if osp.isfile(m) else None for m in masks]
-            with Image.open(frames[0]) as im:
-                w, h = im.size
+            w, h = image_size(frames[0])
             out.append(dict(video_name=video, frame_paths=frames, frame_names=stems,
                             mask_paths=masks, num_frames=len(stems), height=h, width=w))
         return out

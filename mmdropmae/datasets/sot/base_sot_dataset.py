@@ -78,7 +78,6 @@ order then frame order, and ``dataset.get_data_info(i)`` is one frame:
 sequences, in order, so that a tracker sees every frame of a sequence in
 order on one process.
 """
-import os
 import os.path as osp
 import re
 from typing import Dict, List, Optional, Sequence
@@ -88,8 +87,15 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmdropmae.registry import DATASETS
+from mmdropmae.structures.bbox import box_xywh_to_xyxy
+from mmdropmae.utils.constants import IMG_EXTENSIONS
+from mmdropmae.utils.fileio import (list_image_files, natural_key, parse_box_rows,
+                                    sot_result_complete)
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+__all__ = [
+    'IMG_EXTENSIONS', 'SOTAnnotationError', 'natural_key', 'list_frames', 'parse_box_rows',
+    'read_bbox_file', 'read_label_file', 'read_name_list', 'BaseSOTDataset'
+]
 
 
 class SOTAnnotationError(ValueError):
@@ -97,50 +103,21 @@ class SOTAnnotationError(ValueError):
     the file)."""
 
 
-def natural_key(name: str):
-    """Sort key that orders ``img2.jpg`` before ``img10.jpg``."""
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r'(\d+)', name)]
-
-
 def list_frames(img_dir: str, extensions: Sequence[str] = IMG_EXTENSIONS) -> List[str]:
-    """Image file names in ``img_dir`` in natural order.
+    """Image file names (with their ending) in ``img_dir`` in natural order
+    (:func:`mmdropmae.utils.fileio.list_image_files`).
+
+    Args:
+        img_dir (str): The frame folder.
+        extensions (Sequence[str]): Lower-case endings that count as images.
+
+    Returns:
+        list[str]: File names, possibly none.
 
     Raises:
         SOTAnnotationError: if the folder does not exist.
     """
-    if not osp.isdir(img_dir):
-        raise SOTAnnotationError(f'frame folder not found: {img_dir}')
-    names = [
-        e.name for e in os.scandir(img_dir)
-        if e.is_file() and osp.splitext(e.name)[1].lower() in extensions
-    ]
-    return sorted(names, key=natural_key)
-
-
-def parse_box_rows(path: str, error_cls=ValueError,
-                   kind: str = 'box') -> np.ndarray:
-    """Rows of ``x, y, w, h`` of a text box file (comma, tab or space
-    separated; empty lines skipped) as (N, 4) float64. Shared by annotation
-    and result readers; errors (``error_cls``) name the file and the line."""
-    if not osp.isfile(path):
-        raise error_cls(f'{kind} file not found: {path}')
-    rows = []
-    with open(path, 'r') as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            parts = [p for p in re.split(r'[,\s]+', line) if p]
-            if len(parts) != 4:
-                raise error_cls(
-                    f'{path}, line {lineno}: expected 4 values (x, y, w, h), '
-                    f'got {len(parts)}: {line!r}')
-            try:
-                rows.append([float(p) for p in parts])
-            except ValueError:
-                raise error_cls(f'{path}, line {lineno}: non-numeric box value: '
-                                f'{line!r}') from None
-    return np.asarray(rows, np.float64).reshape(-1, 4)
+    return list_image_files(img_dir, extensions, error_cls=SOTAnnotationError)
 
 
 def read_bbox_file(path: str, num_frames: Optional[int] = None,
@@ -337,12 +314,10 @@ class BaseSOTDataset(BaseDataset):
         if self.test_mode and self.skip_finished:
             # resume an interrupted test run: sequences with a complete
             # result file get no frames in the per-frame view
-            from mmdropmae.evaluation.functional.sot_results import \
-                sequence_result_done
             root = self.skip_finished['root']
             layouts = [self.skip_finished.get('layout', 'got10k'), 'got10k', 'lasot']
             for i, name in enumerate(self.video_names):
-                if any(sequence_result_done(root, name, lay, int(lengths[i]))
+                if any(sot_result_complete(root, name, lay, int(lengths[i]))
                        for lay in layouts):
                     lengths[i] = 0
                     self.skipped_videos.append(name)
@@ -418,8 +393,7 @@ class BaseSOTDataset(BaseDataset):
         info = self._raw_info(video_idx)
         xywh = info['gt_bboxes'].copy()
         isvalid = (xywh[:, 2] > self.bbox_min_size) & (xywh[:, 3] > self.bbox_min_size)
-        xyxy = xywh.copy()
-        xyxy[:, 2:] += xyxy[:, :2]
+        xyxy = box_xywh_to_xyxy(xywh)
         return dict(bboxes=xyxy, bboxes_xywh=xywh, bboxes_isvalid=isvalid,
                     visible=info['visible'].copy())
 
@@ -473,10 +447,8 @@ class BaseSOTDataset(BaseDataset):
         else:
             xywh = np.full(4, np.nan, np.float32)
             visible = False
-        xyxy = xywh.copy()
-        xyxy[2:] += xyxy[:2]
-        init = gt[0].copy()
-        init[2:] += init[:2]
+        xyxy = box_xywh_to_xyxy(xywh)
+        init = box_xywh_to_xyxy(gt[0])
         return dict(
             img_path=self._frame_path(info, frame_id),
             frame_id=int(frame_id),

@@ -30,6 +30,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from mmdropmae.utils.image import write_rgb_image
 from .renderer import colorize, random_texture, smooth_noise
 
 SCENARIOS = ('plain', 'occlusion', 'fast_motion', 'scale_change', 'leave_frame')
@@ -219,9 +220,7 @@ def _write_frames(folder: str, frames: List[np.ndarray], quality: int = 95) -> N
     os.makedirs(folder, exist_ok=True)
     for t, f in enumerate(frames):
         path = osp.join(folder, f'{t + 1:08d}.jpg')
-        if not cv2.imwrite(path, cv2.cvtColor(f, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, quality]):
-            raise IOError(f'could not write {path}')
+        write_rgb_image(path, f, quality)
 
 
 def _fmt_box(b) -> str:

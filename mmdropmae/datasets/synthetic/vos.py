@@ -31,7 +31,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from ..vos.palette import write_palette_mask
+from mmdropmae.utils.fileio import write_palette_mask
+from mmdropmae.utils.image import write_rgb_image
 from .renderer import (SHAPES, colorize, gradient, random_texture, shape_polygon, smooth_noise,
                        stripes)
 
@@ -302,10 +303,7 @@ def _sequence_plan(index: int, num_objects: Union[int, Tuple[int, int]],
 
 def _write_jpeg(path: str, rgb: np.ndarray, quality: int) -> None:
     os.makedirs(osp.dirname(path), exist_ok=True)
-    ok = cv2.imwrite(path, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                     [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise OSError(f'could not write {path}')
+    write_rgb_image(path, rgb, quality)
 
 
 def write_davis_sequence(root: str, name: str, frames: np.ndarray, masks: np.ndarray,

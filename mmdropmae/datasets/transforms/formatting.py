@@ -5,9 +5,9 @@ import cv2
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from mmengine.structures import BaseDataElement
 
 from mmdropmae.registry import TRANSFORMS
+from mmdropmae.structures.data_sample import DataSample
 
 
 def _stack_chw(imgs: Sequence[np.ndarray]) -> np.ndarray:
@@ -42,7 +42,7 @@ class PackPairInputs(BaseTransform):
 
     Returns:
         dict: ``inputs`` (``torch.uint8`` tensor ``(N, 3, H, W)``) and
-        ``data_samples`` (:class:`mmengine.structures.BaseDataElement` whose
+        ``data_samples`` (:class:`~mmdropmae.structures.DataSample` whose
         metainfo holds the ``meta_keys`` present in ``results``).
 
     Args:
@@ -64,8 +64,8 @@ class PackPairInputs(BaseTransform):
                              'resize/crop them to one size first')
         inputs = torch.from_numpy(_stack_chw(imgs))
         # The values are this sample's own objects: set them without the
-        # deep copy of BaseDataElement(metainfo=...).
-        data_sample = BaseDataElement()
+        # deep copy that DataSample(metainfo=...) makes.
+        data_sample = DataSample()
         for k in self.meta_keys:
             if k in results:
                 data_sample.set_field(results[k], k, field_type='metainfo', dtype=None)

@@ -1,130 +1,34 @@
 """Transforms of single object tracking: template/search pair crops for
 training (OSTrack's ``STARKProcessing``) and per-frame packing for testing.
 
-The crop geometry is shared with the test-time tracker
-(:func:`sample_target`), so that training and inference see the same
-search-region framing. Boxes are ``(x, y, w, h)`` in continuous pixel
-coordinates (pixel ``i`` covers ``[i, i + 1)``).
+The crop geometry (:func:`~mmdropmae.utils.image.sample_target`,
+:func:`~mmdropmae.utils.image.transform_box_to_crop`, re-exported here) lives
+in :mod:`mmdropmae.utils.image`, shared with the test-time tracker, so that
+training and inference see the same search-region framing. Boxes are
+``(x, y, w, h)`` in continuous pixel coordinates (pixel ``i`` covers
+``[i, i + 1)``).
 
 Randomness comes from the global ``np.random`` state, which MMEngine seeds
 per data loader worker.
 """
 import math
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
 import cv2
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from mmengine.structures import BaseDataElement
 
 from mmdropmae.registry import TRANSFORMS
+from mmdropmae.structures.data_sample import DataSample
+from mmdropmae.utils.image import (crop_size_of, crop_valid_region, load_rgb_image, sample_target,
+                                   transform_box_to_crop)
 
-
-# --------------------------------------------------------------------------
-# crop geometry (shared with the tracker)
-# --------------------------------------------------------------------------
-def crop_size_of(bbox: Sequence[float], factor: float) -> int:
-    """Side of the square context region of a box: ``ceil(sqrt(w * h) *
-    factor)`` (OSTrack's ``sample_target``)."""
-    w, h = float(bbox[2]), float(bbox[3])
-    if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
-        return 0
-    return math.ceil(math.sqrt(w * h) * factor)
-
-
-def sample_target(img: np.ndarray,
-                  bbox: Sequence[float],
-                  factor: float,
-                  output_size: int,
-                  center: Optional[Sequence[float]] = None,
-                  border_value: int = 0) -> Tuple[np.ndarray, float]:
-    """Crop a square region of side ``ceil(sqrt(w*h) * factor)`` centred on
-    the box (or on ``center``) and resize it to ``output_size``; parts
-    outside the image are filled with ``border_value`` (zero padding as in
-    OSTrack).
-
-    One ``cv2.warpAffine`` does the crop, the padding and the (bilinear)
-    resize, so the cost depends on the output size only. The region starts
-    exactly at ``cx - crop/2`` (no rounding to whole pixels), which keeps it
-    consistent with :func:`map_box_back`.
-
-    Args:
-        img (np.ndarray): (H, W, C) or (H, W) image.
-        bbox (Sequence[float]): (x, y, w, h) box giving the crop size (and
-            the centre unless ``center`` is given).
-        factor (float): Context factor (2 for templates, 4 or 5 for search
-            regions).
-        output_size (int): Side of the output crop.
-        center (Sequence[float], optional): (cx, cy) of the crop.
-        border_value (int): Padding value.
-
-    Returns:
-        tuple: The crop (output_size, output_size, C) and the resize factor
-        ``output_size / crop_size``.
-
-    Raises:
-        ValueError: If the box is degenerate (crop side < 1).
-    """
-    crop_sz = crop_size_of(bbox, factor)
-    if crop_sz < 1:
-        raise ValueError(f'box {list(bbox)} is too small or not finite to '
-                         'crop around (w and h must be > 0)')
-    if center is None:
-        cx = bbox[0] + 0.5 * bbox[2]
-        cy = bbox[1] + 0.5 * bbox[3]
-    else:
-        cx, cy = center
-    r = output_size / crop_sz
-    x0 = cx - 0.5 * crop_sz
-    y0 = cy - 0.5 * crop_sz
-    # dst pixel u <- src pixel (u + 0.5) / r + x0 - 0.5
-    mat = np.array([[r, 0., r * (0.5 - x0) - 0.5],
-                    [0., r, r * (0.5 - y0) - 0.5]], dtype=np.float64)
-    channels = 1 if img.ndim == 2 else img.shape[2]
-    crop = cv2.warpAffine(
-        img,
-        mat, (output_size, output_size),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=(border_value, ) * min(channels, 4))
-    if img.ndim == 3 and crop.ndim == 2:
-        crop = crop[..., None]
-    return crop, r
-
-
-def crop_valid_region(img_shape: Tuple[int, int], center: Sequence[float],
-                      crop_sz: float, output_size: int
-                      ) -> Tuple[float, float, float, float]:
-    """The part of a crop that shows the image, in output pixels
-    ``(u0, v0, u1, v1)`` (empty when ``u1 <= u0`` or ``v1 <= v0``)."""
-    h, w = img_shape[:2]
-    r = output_size / crop_sz
-    x0 = center[0] - 0.5 * crop_sz
-    y0 = center[1] - 0.5 * crop_sz
-    u0 = max(0., -x0 * r)
-    v0 = max(0., -y0 * r)
-    u1 = min(float(output_size), (w - x0) * r)
-    v1 = min(float(output_size), (h - y0) * r)
-    return u0, v0, u1, v1
-
-
-def transform_box_to_crop(bbox: Sequence[float], center: Sequence[float],
-                          resize_factor: float, output_size: int,
-                          normalize: bool = True) -> np.ndarray:
-    """Map an image box (x, y, w, h) into a crop centred on ``center`` with
-    ``resize_factor`` (OSTrack's ``transform_image_to_crop`` with continuous
-    coordinates): normalised to [0, 1] of the crop when ``normalize``."""
-    bcx = bbox[0] + 0.5 * bbox[2]
-    bcy = bbox[1] + 0.5 * bbox[3]
-    ocx = output_size / 2 + (bcx - center[0]) * resize_factor
-    ocy = output_size / 2 + (bcy - center[1]) * resize_factor
-    ow = bbox[2] * resize_factor
-    oh = bbox[3] * resize_factor
-    out = np.array([ocx - ow / 2, ocy - oh / 2, ow, oh], dtype=np.float32)
-    if normalize:
-        out /= output_size
-    return out
+__all__ = [
+    'crop_size_of', 'sample_target', 'crop_valid_region', 'transform_box_to_crop', 'jitter_box',
+    'LoadSOTPairImages', 'SOTPairCrop', 'SOTPairGrayscale', 'SOTPairBrightnessJitter',
+    'SOTPairRandomFlip', 'PackSOTPairInputs', 'LoadTrackingFrame', 'PackTrackingFrame'
+]
 
 
 def jitter_box(bbox: Sequence[float], scale_jitter: float,
@@ -137,13 +41,6 @@ def jitter_box(bbox: Sequence[float], scale_jitter: float,
     max_offset = math.sqrt(max(float(size.prod()), 0.)) * center_jitter
     center = bbox[:2] + 0.5 * bbox[2:4] + max_offset * (np.random.rand(2) - 0.5)
     return np.concatenate([center - 0.5 * size, size])
-
-
-def load_rgb(path: str) -> np.ndarray:
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise FileNotFoundError(f'cannot read image {path}')
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 # --------------------------------------------------------------------------
@@ -162,7 +59,7 @@ class LoadSOTPairImages(BaseTransform):
     def transform(self, results: Dict) -> Dict:
         for s in ('template', 'search'):
             if results.get(f'{s}_img') is None:
-                results[f'{s}_img'] = load_rgb(results[f'{s}_img_path'])
+                results[f'{s}_img'] = load_rgb_image(results[f'{s}_img_path'])
             results[f'{s}_ori_shape'] = results[f'{s}_img'].shape[:2]
         return results
 
@@ -332,7 +229,7 @@ class PackSOTPairInputs(BaseTransform):
 
     Returns:
         dict: ``inputs`` = ``dict(template=uint8 (3, Ht, Wt), search=uint8
-        (3, Hs, Ws))`` and ``data_samples``, a ``BaseDataElement`` with
+        (3, Hs, Ws))`` and ``data_samples``, a ``DataSample`` with
         ``gt_bbox`` (float32 (4,), search box xywh normalised to [0, 1]),
         ``template_bbox`` (same for the template) and the ``meta_keys``
         present as metainfo.
@@ -348,7 +245,7 @@ class PackSOTPairInputs(BaseTransform):
         inputs = dict(
             template=_to_chw_tensor(results['template_img']),
             search=_to_chw_tensor(results['search_img']))
-        sample = BaseDataElement(
+        sample = DataSample(
             metainfo={k: results[k] for k in self.meta_keys if k in results})
         sample.gt_bbox = torch.as_tensor(
             results['search_bbox_crop'], dtype=torch.float32)
@@ -366,7 +263,7 @@ class LoadTrackingFrame(BaseTransform):
     ``ori_shape``/``img_shape`` (trackers normalise RGB crops)."""
 
     def transform(self, results: Dict) -> Dict:
-        img = load_rgb(results['img_path'])
+        img = load_rgb_image(results['img_path'])
         results['img'] = img
         results['ori_shape'] = img.shape[:2]
         results['img_shape'] = img.shape[:2]
@@ -380,7 +277,7 @@ class PackTrackingFrame(BaseTransform):
     Returns:
         dict: ``inputs``, the full RGB ``uint8`` (H, W, 3) frame as a numpy
         array (the tracker crops it around its state; the data preprocessor
-        leaves it on the host), and ``data_samples``, a ``BaseDataElement``
+        leaves it on the host), and ``data_samples``, a ``DataSample``
         whose metainfo holds the ``meta_keys`` present (``frame_id``,
         ``video_id``, ``video_name``, ``init_bbox`` xyxy, ``gt_bbox`` xyxy,
         ... from the SOT datasets' per-frame test view).
@@ -398,6 +295,6 @@ class PackTrackingFrame(BaseTransform):
         img = results['img']
         if img.ndim == 2:
             img = np.repeat(img[..., None], 3, axis=2)
-        sample = BaseDataElement(
+        sample = DataSample(
             metainfo={k: results[k] for k in self.meta_keys if k in results})
         return dict(inputs=np.ascontiguousarray(img), data_samples=sample)

@@ -24,17 +24,11 @@ import cv2
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from mmengine.structures import BaseDataElement
 
 from mmdropmae.registry import TRANSFORMS
-from ..vos.palette import load_vos_mask
-
-
-def _read_rgb(path: str) -> np.ndarray:
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise OSError(f'cannot read image {path}')
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+from mmdropmae.structures.data_sample import DataSample
+from mmdropmae.utils.fileio import load_vos_mask
+from mmdropmae.utils.image import load_rgb_image
 
 
 def _size(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
@@ -52,7 +46,7 @@ class LoadVOSClip(BaseTransform):
     """
 
     def transform(self, results: dict) -> dict:
-        imgs = [_read_rgb(p) for p in results['img_paths']]
+        imgs = [load_rgb_image(p) for p in results['img_paths']]
         single = bool(results.get('single_object', False))
         keep = list(results.get('object_ids') or [])
         lut = np.zeros(256, np.uint8)
@@ -189,14 +183,14 @@ class VOSClipColorJitter(BaseTransform):
 @TRANSFORMS.register_module()
 class PackVOSClip(BaseTransform):
     """``inputs = dict(imgs=(T, 3, H, W) uint8, masks=(T, H, W) uint8)``;
-    ``data_samples`` a ``BaseDataElement`` with the clip's metainfo."""
+    ``data_samples`` a ``DataSample`` with the clip's metainfo."""
 
     meta_keys = ('video_name', 'frame_ids', 'object_ids', 'num_objects', 'flip', 'crop_bbox')
 
     def transform(self, results: dict) -> dict:
         imgs = torch.from_numpy(np.stack(results['imgs'])).permute(0, 3, 1, 2).contiguous()
         masks = torch.from_numpy(np.stack(results['gt_masks']).astype(np.uint8))
-        sample = BaseDataElement(metainfo={k: results[k] for k in self.meta_keys if k in results})
+        sample = DataSample(metainfo={k: results[k] for k in self.meta_keys if k in results})
         return dict(inputs=dict(imgs=imgs, masks=masks), data_samples=sample)
 
 
@@ -211,7 +205,7 @@ class LoadVOSSequence(BaseTransform):
     """
 
     def transform(self, results: dict) -> dict:
-        frames = [_read_rgb(p) for p in results['frame_paths']]
+        frames = [load_rgb_image(p) for p in results['frame_paths']]
         shapes = {f.shape for f in frames}
         if len(shapes) != 1:
             raise ValueError(f'frames of {results.get("video_name")} differ in size: {shapes}')
@@ -243,5 +237,5 @@ class PackVOSSequence(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         frames = torch.from_numpy(results['frames']).permute(0, 3, 1, 2).contiguous()
-        sample = BaseDataElement(metainfo={k: results[k] for k in self.meta_keys if k in results})
+        sample = DataSample(metainfo={k: results[k] for k in self.meta_keys if k in results})
         return dict(inputs=dict(frames=frames), data_samples=sample)

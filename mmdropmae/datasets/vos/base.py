@@ -45,14 +45,12 @@ Frame item (``mode='frame'``), in temporal order, video after video::
     is_first_frame, is_last_frame  bool
 """
 import copy
-import os
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.dataset import BaseDataset
-from PIL import Image
 
-from .palette import load_vos_mask
+from mmdropmae.utils.fileio import list_image_stems, load_vos_mask
+from mmdropmae.utils.image import image_size
 
 #: Keys of a sequence entry.
 SEQUENCE_KEYS = ('video_name', 'frame_names', 'frame_paths', 'mask_paths', 'num_frames',
@@ -64,16 +62,11 @@ FRAME_KEYS = ('video_name', 'frame_id', 'frame_name', 'img_path', 'gt_mask_path'
               'init_object_ids', 'num_frames', 'height', 'width', 'object_ids', 'first_frames',
               'object_categories', 'single_object', 'is_first_frame', 'is_last_frame')
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png')
-
-
-def image_size(path: str) -> tuple:
-    """``(width, height)`` of an image, reading only its header."""
-    try:
-        with Image.open(path) as img:
-            return img.size
-    except (OSError, SyntaxError) as err:
-        raise OSError(f'cannot read image {path}: {err}') from err
+#: Sorted frame stems of a folder, an error naming it when missing or empty
+#: (:func:`mmdropmae.utils.fileio.list_image_stems`; the old name, still
+#: imported by the DAVIS loader). ``image_size`` (imported above) likewise
+#: stays importable from here.
+list_frames = list_image_stems
 
 
 def read_checked_mask(mask_path: str, frame_path: str, frame_size: Optional[tuple] = None,
@@ -96,18 +89,6 @@ def read_checked_mask(mask_path: str, frame_path: str, frame_size: Optional[tupl
         raise ValueError(f'annotation {mask_path} is {ids.shape[1]}x{ids.shape[0]} but its '
                          f'frame {frame_path} is {w}x{h}')
     return ids
-
-
-def list_frames(folder: str, what: str = 'frames') -> List[str]:
-    """Sorted image file stems in ``folder`` (error naming it when empty)."""
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'{what} folder not found: {folder}')
-    names = sorted(
-        osp.splitext(f)[0] for f in os.listdir(folder)
-        if not f.startswith('.') and osp.splitext(f)[1].lower() in IMG_EXTENSIONS)
-    if not names:
-        raise FileNotFoundError(f'no images in {what} folder {folder}')
-    return names
 
 
 def sequence_entry(video_name: str, frame_names: List[str], frame_paths: List[str],

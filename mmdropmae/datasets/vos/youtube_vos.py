@@ -1,5 +1,4 @@
 """YouTube-VOS 2018 / 2019 video object segmentation data set."""
-import json
 import os
 import os.path as osp
 from typing import Dict, List, Optional
@@ -7,35 +6,15 @@ from typing import Dict, List, Optional
 from mmengine.logging import MMLogger
 
 from mmdropmae.registry import DATASETS
-from .base import (BaseVOSDataset, image_size, list_frames, read_checked_mask,
-                   sequence_entry)
-from .palette import DAVIS_PALETTE
+from mmdropmae.utils.fileio import (DAVIS_PALETTE, list_image_stems, read_youtube_vos_meta,
+                                    youtube_vos_categories)
+from mmdropmae.utils.image import image_size
+from .base import BaseVOSDataset, read_checked_mask, sequence_entry
 
-
-def read_youtube_vos_meta(meta_file: str) -> Dict:
-    """``videos`` dict of a YouTube-VOS ``meta.json`` (error naming the file)."""
-    if not osp.isfile(meta_file):
-        raise FileNotFoundError(f'YouTube-VOS meta file not found: {meta_file}')
-    with open(meta_file) as f:
-        try:
-            meta = json.load(f)
-        except json.JSONDecodeError as err:
-            raise ValueError(f'{meta_file} is not valid JSON: {err}') from err
-    if not isinstance(meta, dict) or not isinstance(meta.get('videos'), dict):
-        raise ValueError(f'{meta_file} has no "videos" dict (YouTube-VOS meta.json format: '
-                         '{"videos": {video: {"objects": {id: {"frames": [...]}}}}})')
-    return meta['videos']
-
-
-def youtube_vos_categories(meta_file: str) -> List[str]:
-    """Sorted set of object categories named in a ``meta.json`` (the train
-    split's categories are the "seen" ones)."""
-    cats = set()
-    for video in read_youtube_vos_meta(meta_file).values():
-        for obj in video.get('objects', {}).values():
-            if obj.get('category') is not None:
-                cats.add(obj['category'])
-    return sorted(cats)
+__all__ = [
+    'YouTubeVOSDataset', 'load_youtube_vos_sequences', 'read_youtube_vos_meta',
+    'youtube_vos_categories'
+]
 
 
 def load_youtube_vos_sequences(split_root: str,
@@ -90,7 +69,7 @@ def load_youtube_vos_sequences(split_root: str,
         if not osp.isdir(img_dir):
             raise FileNotFoundError(f'video {seq!r} (listed in {meta_file}) has no frame '
                                     f'folder {img_dir}')
-        frame_names = list_frames(img_dir, f'frame folder of video {seq!r}')
+        frame_names = list_image_stems(img_dir, f'frame folder of video {seq!r}')
         files = {osp.splitext(f)[0]: f for f in os.listdir(img_dir)}
         frame_paths = [osp.join(img_dir, files[n]) for n in frame_names]
         index = {n: t for t, n in enumerate(frame_names)}

@@ -65,6 +65,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmdropmae.structures.bbox import box_xywh_to_xyxy, box_xyxy_to_xywh
+
 __all__ = [
     'SUCCESS_THRESHOLDS', 'PRECISION_THRESHOLDS', 'NORM_PRECISION_THRESHOLDS', 'PRECISION_INDEX',
     'GOT10K_THRESHOLDS', 'OPE_PRESETS', 'xyxy_to_xywh', 'xywh_to_xyxy', 'iou_pixel',
@@ -85,17 +87,15 @@ GOT10K_THRESHOLDS = np.linspace(0, 1, 101)
 
 
 def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
-    """``x1, y1, x2, y2`` -> ``x, y, w, h`` (``w = x2 - x1``)."""
-    b = np.asarray(boxes, dtype=np.float64).copy()
-    b[..., 2:] -= b[..., :2]
-    return b
+    """``x1, y1, x2, y2`` -> ``x, y, w, h`` (``w = x2 - x1``) in ``float64``
+    (:func:`mmdropmae.structures.bbox.box_xyxy_to_xywh`)."""
+    return box_xyxy_to_xywh(np.asarray(boxes, dtype=np.float64))
 
 
 def xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
-    """``x, y, w, h`` -> ``x1, y1, x2, y2`` (``x2 = x + w``)."""
-    b = np.asarray(boxes, dtype=np.float64).copy()
-    b[..., 2:] += b[..., :2]
-    return b
+    """``x, y, w, h`` -> ``x1, y1, x2, y2`` (``x2 = x + w``) in ``float64``
+    (:func:`mmdropmae.structures.bbox.box_xywh_to_xyxy`)."""
+    return box_xywh_to_xyxy(np.asarray(boxes, dtype=np.float64))
 
 
 def iou_pixel(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:

@@ -12,13 +12,22 @@ evaluation servers.
 Boxes are written with 3 decimals (as the GOT-10k toolkit) and every file is
 written atomically (temporary file + ``os.replace``), so an interrupted run
 never leaves a half-written result that a resumed run would trust.
+
+The layouts, the path functions, :func:`sequence_result_done` and
+:func:`atomic_write_text` live in :mod:`mmdropmae.utils.fileio` (the SOT
+datasets use them to resume a run without importing the evaluation) and are
+re-exported here under their names of this module.
 """
-import os
 import os.path as osp
-import tempfile
 from typing import Optional, Sequence
 
 import numpy as np
+
+from mmdropmae.utils.fileio import SOT_RESULT_LAYOUTS as LAYOUTS
+from mmdropmae.utils.fileio import atomic_write_text, parse_box_rows
+from mmdropmae.utils.fileio import sot_result_complete as sequence_result_done
+from mmdropmae.utils.fileio import sot_result_path as result_file_path
+from mmdropmae.utils.fileio import sot_time_path as time_file_path
 
 __all__ = [
     'LAYOUTS', 'SOTResultError', 'result_file_path', 'time_file_path', 'atomic_write_text',
@@ -26,48 +35,9 @@ __all__ = [
     'sequence_result_done'
 ]
 
-LAYOUTS = ('got10k', 'lasot', 'lasot_ext', 'trackingnet', 'tnl2k', 'itb', 'pytracking')
-
 
 class SOTResultError(ValueError):
     """A missing, short or malformed result file (the message names it)."""
-
-
-def _check_layout(layout: str) -> str:
-    layout = layout.lower()
-    if layout not in LAYOUTS:
-        raise ValueError(f'unknown result layout {layout!r}; choose from {LAYOUTS}')
-    return layout
-
-
-def result_file_path(root: str, seq: str, layout: str) -> str:
-    """The box file of sequence ``seq`` under ``root`` in ``layout``."""
-    if _check_layout(layout) == 'got10k':
-        return osp.join(root, seq, f'{seq}_001.txt')
-    return osp.join(root, f'{seq}.txt')
-
-
-def time_file_path(root: str, seq: str, layout: str) -> Optional[str]:
-    """The timing file (GOT-10k only), else None."""
-    if _check_layout(layout) == 'got10k':
-        return osp.join(root, seq, f'{seq}_time.txt')
-    return None
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder
-    and ``os.replace`` (atomic on POSIX)."""
-    d = osp.dirname(osp.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tmp_', suffix='.txt', dir=d)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def write_sot_result(root: str, seq: str, boxes_xywh: np.ndarray, layout: str,
@@ -102,7 +72,6 @@ def read_box_rows(path: str) -> np.ndarray:
     Raises:
         SOTResultError: missing file, a row without 4 numbers.
     """
-    from mmdropmae.datasets.sot.base_sot_dataset import parse_box_rows
     return parse_box_rows(path, SOTResultError, 'result')
 
 
@@ -127,15 +96,3 @@ def read_sot_result(root: str, seq: str, layout: str,
                 f'{path}: {len(boxes)} boxes for {num_frames} frames (result file too short)')
         boxes = boxes[:num_frames]
     return boxes
-
-
-def sequence_result_done(root: str, seq: str, layout: str, num_frames: int) -> bool:
-    """True when a complete result for ``seq`` exists (used to resume an
-    interrupted test run by skipping finished sequences)."""
-    path = result_file_path(root, seq, layout)
-    if not osp.isfile(path):
-        return False
-    try:
-        return len(read_box_rows(path)) >= num_frames
-    except SOTResultError:
-        return False

@@ -23,11 +23,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmdropmae.registry import METRICS
+from mmdropmae.utils.fileio import read_label_png
 from .sample_utils import get_sample_field
-
-
-def _get(sample: Any, key: str, default=None):
-    return get_sample_field(sample, key, default)
 
 
 def _np(x) -> np.ndarray:
@@ -75,13 +72,13 @@ class PCKMetric(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         for s in data_samples:
-            gt = _get(s, 'gt_keypoints')
-            pred = _get(s, 'pred_keypoints')
+            gt = get_sample_field(s, 'gt_keypoints', None)
+            pred = get_sample_field(s, 'pred_keypoints', None)
             if gt is None:
                 continue
             if pred is None:
                 raise KeyError('PCKMetric needs pred_keypoints in every data sample')
-            if self.exclude_first and int(_get(s, 'frame_id', 1)) == 0:
+            if self.exclude_first and int(get_sample_field(s, 'frame_id', 1)) == 0:
                 continue
             gt, pred = _np(gt), _np(pred)
             rec = {}
@@ -99,12 +96,6 @@ class PCKMetric(BaseMetric):
         MMLogger.get_current_instance().info(
             'PCK: ' + ', '.join(f'{k} {v:.4f}' for k, v in out.items()))
         return out
-
-
-def read_label_map(path: str) -> np.ndarray:
-    from PIL import Image
-    with Image.open(path) as img:
-        return np.array(img).astype(np.int64)
 
 
 @METRICS.register_module()
@@ -139,15 +130,15 @@ class mIoUMetric(BaseMetric):  # noqa: N801
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         for s in data_samples:
-            if self.exclude_first and int(_get(s, 'frame_id', 1)) == 0:
+            if self.exclude_first and int(get_sample_field(s, 'frame_id', 1)) == 0:
                 continue
-            gt = _get(s, 'gt_mask')
+            gt = get_sample_field(s, 'gt_mask', None)
             if gt is None:
-                path = _get(s, 'gt_mask_path')
+                path = get_sample_field(s, 'gt_mask_path', None)
                 if not path:
                     continue
-                gt = read_label_map(path)
-            pred = _get(s, 'pred_mask')
+                gt = read_label_png(path)
+            pred = get_sample_field(s, 'pred_mask', None)
             if pred is None:
                 raise KeyError('mIoUMetric needs pred_mask in every data sample')
             pred, gt = _np(pred), _np(gt)

@@ -45,6 +45,7 @@ from mmdropmae.registry import METRICS
 from ..functional.sot_metrics import (GOT10K_THRESHOLDS, NORM_PRECISION_THRESHOLDS,
                                       PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, evaluate_got10k,
                                       evaluate_ope, ope_preset, xyxy_to_xywh)
+from ..functional.sot_eval import evaluate_result_dir, load_sequences_gt
 from ..functional.sot_results import LAYOUTS, atomic_write_text, write_sot_result
 from .sample_utils import MISSING as _MISSING
 from .sample_utils import get_sample_field
@@ -56,12 +57,8 @@ def _to_numpy(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-def _get(sample: Any, key: str, default=_MISSING):
-    return get_sample_field(sample, key, default)
-
-
 def _instances_bbox(sample: Any, key: str):
-    inst = _get(sample, key, None)
+    inst = get_sample_field(sample, key, None)
     if inst is None:
         return None
     bboxes = inst.get('bboxes') if isinstance(inst, dict) else getattr(inst, 'bboxes', None)
@@ -77,36 +74,36 @@ def parse_sot_sample(sample: Any) -> dict:
     gt (4,) xyxy (NaN if none), visible, has_gt, ori_shape, time)``."""
     out = {}
     for key in ('video_id', 'frame_id', 'video_length'):
-        v = _get(sample, key)
+        v = get_sample_field(sample, key)
         if v is _MISSING:
             raise KeyError(f'SOT metric: data sample has no {key!r} (keys: '
                            f'{list(sample.keys()) if isinstance(sample, dict) else sample}')
         out[key] = int(v)
-    name = _get(sample, 'video_name', None)
+    name = get_sample_field(sample, 'video_name', None)
     out['video_name'] = str(name) if name is not None else str(out['video_id'])
     pred = _instances_bbox(sample, 'pred_track_instances')
     if pred is None:
-        p = _get(sample, 'pred_bbox', None)
+        p = get_sample_field(sample, 'pred_bbox', None)
         if p is None:
             raise KeyError('SOT metric: data sample has neither pred_track_instances.bboxes '
                            'nor pred_bbox')
         pred = _to_numpy(p).reshape(4)
     out['pred'] = np.asarray(pred, np.float64).reshape(4)
-    gt = _get(sample, 'gt_bbox', None)
+    gt = get_sample_field(sample, 'gt_bbox', None)
     gt = _to_numpy(gt).reshape(4) if gt is not None else _instances_bbox(sample, 'gt_instances')
     out['gt'] = np.full(4, np.nan) if gt is None else np.asarray(gt, np.float64).reshape(4)
-    has_gt = _get(sample, 'has_gt', None)
+    has_gt = get_sample_field(sample, 'has_gt', None)
     out['has_gt'] = bool(np.isfinite(out['gt']).all()) if has_gt is None else \
         bool(has_gt) and bool(np.isfinite(out['gt']).all())
-    vis = _get(sample, 'visible', None)
+    vis = get_sample_field(sample, 'visible', None)
     if vis is None:
-        inst = _get(sample, 'gt_instances', None)
+        inst = get_sample_field(sample, 'gt_instances', None)
         vis = getattr(inst, 'visible', None) if inst is not None and not isinstance(inst, dict) \
             else (inst.get('visible') if isinstance(inst, dict) else None)
     out['visible'] = True if vis is None else bool(np.asarray(_to_numpy(vis)).reshape(-1)[0])
-    shape = _get(sample, 'ori_shape', None)
+    shape = get_sample_field(sample, 'ori_shape', None)
     out['ori_shape'] = tuple(int(s) for s in shape[:2]) if shape is not None else None
-    t = _get(sample, 'time', None)
+    t = get_sample_field(sample, 'time', None)
     out['time'] = float(t) if t is not None else 0.0
     return out
 
@@ -223,6 +220,42 @@ class _BaseSOTMetric(BaseMetric):
     def score(self, seqs: List[dict]):
         raise NotImplementedError
 
+    # ------------------------------------------------------------ resuming
+    # ``tools/test.py --resume-results`` asks the test evaluator's metrics for
+    # these two class methods; any metric that writes per-video result files
+    # can offer them.
+    @classmethod
+    def _layout_of(cls, cfg: dict) -> str:
+        return cfg.get('result_layout') or cls.default_layout
+
+    @classmethod
+    def resume_dataset_cfg(cls, cfg: dict) -> dict:
+        """Test-dataset overrides that skip the sequences whose result files
+        under ``outfile_prefix`` are complete (``BaseSOTDataset``'s
+        ``skip_finished``)."""
+        if not cfg.get('outfile_prefix'):
+            raise ValueError(f'--resume-results: the {cfg.get("type")} test evaluator needs '
+                             'outfile_prefix (the folder of the result files)')
+        return dict(skip_finished=dict(root=cfg['outfile_prefix'], layout=cls._layout_of(cfg)))
+
+    @classmethod
+    def report_resumed(cls, runner, cfg: dict) -> None:
+        """After a resumed run, score every sequence (this run's and the
+        earlier runs') from the result folder, and log the table."""
+        dataset = runner.test_dataloader.dataset
+        if not getattr(dataset, 'skipped_videos', None) or cfg.get('format_only'):
+            return
+        seqs = load_sequences_gt(dataset)
+        result = evaluate_result_dir(seqs, cfg['outfile_prefix'], cls._dataset_name(cfg),
+                                     dataset.skip_finished['layout'])
+        table = '  '.join(f'{k}: {v:.4f}' for k, v in result['metrics'].items())
+        print_log(f'all {len(seqs)} sequences ({len(dataset.skipped_videos)} from earlier '
+                  f'runs) scored from {cfg["outfile_prefix"]}: {table}', logger=runner.logger)
+
+    @classmethod
+    def _dataset_name(cls, cfg: dict) -> str:
+        return cfg.get('dataset', 'default')
+
 
 @METRICS.register_module()
 class OPEMetric(_BaseSOTMetric):
@@ -260,6 +293,11 @@ class OPEMetric(_BaseSOTMetric):
             result_layout = self.dataset if self.dataset in LAYOUTS else 'pytracking'
         super().__init__(result_layout=result_layout, **kwargs)
 
+    @classmethod
+    def _layout_of(cls, cfg: dict) -> str:
+        dataset = cfg.get('dataset', 'default').lower()
+        return cfg.get('result_layout') or (dataset if dataset in LAYOUTS else 'pytracking')
+
     def score(self, seqs):
         res = evaluate_ope([s['pred'] for s in seqs], [s['gt'] for s in seqs],
                            [s['visible'] for s in seqs], absent=self.absent,
@@ -286,6 +324,10 @@ class GOT10kMetric(_BaseSOTMetric):
     ``per_sequence_ao``.
     """
     default_layout = 'got10k'
+
+    @classmethod
+    def _dataset_name(cls, cfg: dict) -> str:
+        return 'got10k'
 
     def score(self, seqs):
         bounds = [(s['ori_shape'][1], s['ori_shape'][0]) if s['ori_shape'] else None

@@ -54,23 +54,17 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from mmdropmae.datasets.vos.palette import load_vos_mask, write_palette_mask
 from mmdropmae.registry import METRICS
+from mmdropmae.utils.fileio import load_vos_mask, write_palette_mask, youtube_vos_categories
 from ..functional.vos_metrics import (GLOBAL_KEYS, format_vos_table, frame_object_scores,
                                       sequence_object_records, summarize_vos)
-from .sample_utils import MISSING as _MISSING
 from .sample_utils import get_sample_field
-
 
 #: Layouts of the written results (``{prefix}`` = ``outfile_prefix``).
 SUBMISSION_LAYOUTS = {
     'davis': '{prefix}/{video}/{frame}.png',
     'youtube_vos': '{prefix}/Annotations/{video}/{frame}.png',
 }
-
-
-def _get(sample: Any, key: str, default=_MISSING):
-    return get_sample_field(sample, key, default)
 
 
 def _to_ids(x: Any, what: str) -> np.ndarray:
@@ -173,7 +167,6 @@ class VOSMetric(BaseMetric):
         self.exclude_last = exclude_last
         self.single_object = single_object
         if train_meta_file is not None:
-            from mmdropmae.datasets.vos.youtube_vos import youtube_vos_categories
             cats = set(youtube_vos_categories(train_meta_file))
             if seen_categories is not None:
                 cats |= set(seen_categories)
@@ -192,43 +185,43 @@ class VOSMetric(BaseMetric):
 
     # ------------------------------------------------------------------ #
     def _process_one(self, sample: Any) -> Dict:
-        video = _get(sample, 'video_name', None)
+        video = get_sample_field(sample, 'video_name', None)
         if video is None:
-            video = _get(sample, 'video_id', None)
-        frame_id = _get(sample, 'frame_id', None)
-        pred = _get(sample, 'pred_mask', None)
+            video = get_sample_field(sample, 'video_id', None)
+        frame_id = get_sample_field(sample, 'frame_id', None)
+        pred = get_sample_field(sample, 'pred_mask', None)
         if video is None or frame_id is None or pred is None:
             raise KeyError('VOSMetric needs video_name (or video_id), frame_id and pred_mask in '
                            f'every data sample; got keys {self._keys(sample)}')
         video = str(video)
         frame_id = int(frame_id)
-        frame_name = str(_get(sample, 'frame_name', f'{frame_id:05d}'))
+        frame_name = str(get_sample_field(sample, 'frame_name', f'{frame_id:05d}'))
         where = f'{video!r} frame {frame_name}'
         pred = _to_ids(pred, f'pred_mask of {where}')
         single = self.single_object
         if single is None:
-            single = bool(_get(sample, 'single_object', False))
+            single = bool(get_sample_field(sample, 'single_object', False))
         if single:
             pred = (pred > 0).astype(np.uint8)
         if self.outfile_prefix:
             write_palette_mask(self.result_path(video, frame_name), pred)
-        num_frames = _get(sample, 'num_frames', None)
-        object_ids = _get(sample, 'object_ids', None)
+        num_frames = get_sample_field(sample, 'num_frames', None)
+        object_ids = get_sample_field(sample, 'object_ids', None)
         record = dict(
             video_name=video,
             frame_id=frame_id,
             num_frames=None if num_frames is None else int(num_frames),
             object_ids=None if object_ids is None else [int(i) for i in object_ids],
-            first_frames=_int_keys(_get(sample, 'first_frames', None)),
-            categories=_int_keys(_get(sample, 'object_categories', None)),
+            first_frames=_int_keys(get_sample_field(sample, 'first_frames', None)),
+            categories=_int_keys(get_sample_field(sample, 'object_categories', None)),
             single=single,
             gt_ids=None,
             scores=None)
         if self.format_only:
             return record
-        gt = _get(sample, 'gt_mask', None)
+        gt = get_sample_field(sample, 'gt_mask', None)
         if gt is None:
-            path = _get(sample, 'gt_mask_path', None)
+            path = get_sample_field(sample, 'gt_mask_path', None)
             if path:
                 gt = load_vos_mask(path, single_object=single)
         if gt is None:

@@ -71,4 +71,4 @@ class DropMAEViT(VisionTransformer):
         tokens = torch.cat([self.embed(x, 'x'), self.embed(z, 'z')], dim=1)
         visible, token_mask, ids_restore = self.random_masking(
             tokens, self.mask_ratio)
-        return self.encode(visible), token_mask, ids_restore
+        return self.forward_tokens(visible, out_indices=-1)[0], token_mask, ids_restore

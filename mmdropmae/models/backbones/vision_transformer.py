@@ -1,6 +1,6 @@
 """Vision Transformer with the DropMAE reference (timm) key names."""
 import math
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import MMLogger
@@ -8,7 +8,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmdropmae.registry import MODELS
-from ..layers import (TransformerBlock, build_2d_sincos_position_embedding,
+from ..layers import (TokenSelector, TransformerBlock, build_2d_sincos_position_embedding,
                       resize_pos_embed)
 from ..utils import extract_encoder, load_checkpoint_file
 
@@ -51,6 +51,13 @@ class VisionTransformer(BaseModule):
     serves e.g. 128 templates and 256 search regions. Checkpoints of another
     size are interpolated on load.
 
+    The public API every downstream model uses: :meth:`embed` (patch +
+    position + temporal embedding, optionally with the model's own position
+    table), :meth:`forward_tokens` (the blocks, with chosen intermediate
+    outputs, an attention mask, or a
+    :class:`~mmdropmae.models.layers.TokenSelector` between attention and
+    MLP) and :meth:`forward`.
+
     Args:
         arch (str | dict): 'tiny', 'small', 'base', 'large' or a dict with
             ``embed_dims``, ``num_layers``, ``num_heads``, ``mlp_ratio``.
@@ -67,6 +74,11 @@ class VisionTransformer(BaseModule):
             blocks. Defaults to 0.
         norm_eps (float): LayerNorm epsilon. Defaults to 1e-6.
         final_norm (bool): Apply ``norm`` to the output. Defaults to True.
+        out_indices (int | Sequence[int]): Blocks whose outputs
+            :meth:`forward` returns (mmpretrain's ``out_indices``; negative
+            from the end). Defaults to -1, the last block.
+        out_type (str): 'raw' ((B, L, D) tokens) or 'featmap' ((B, D, h, w)
+            map of frame x) outputs of :meth:`forward`.
         attn_cfg (dict, optional): Attention layer config of the blocks.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``
             loads the encoder of any DropMAE/MAE-style checkpoint (ours,
@@ -93,6 +105,8 @@ class VisionTransformer(BaseModule):
                  drop_path_rate: float = 0.,
                  norm_eps: float = 1e-6,
                  final_norm: bool = True,
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 out_type: str = 'raw',
                  attn_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
@@ -116,6 +130,9 @@ class VisionTransformer(BaseModule):
                           self.img_size[1] // patch_size)
         self.num_patches = self.grid_size[0] * self.grid_size[1]
         self.pos_embed_type = pos_embed_type
+        if out_type not in ('raw', 'featmap'):
+            raise ValueError(f"out_type must be 'raw' or 'featmap', got {out_type!r}")
+        self.out_type = out_type
 
         self.patch_embed = PatchEmbed(patch_size, in_channels, self.embed_dims)
         self.pos_embed = nn.Parameter(
@@ -140,6 +157,7 @@ class VisionTransformer(BaseModule):
                 attn_cfg=attn_cfg) for i in range(self.num_layers)
         ])
         self.final_norm = final_norm
+        self.out_indices = self._layer_indices(out_indices)
         self.norm = nn.LayerNorm(self.embed_dims, eps=norm_eps)
         self._register_load_state_dict_pre_hook(self._resize_loaded_pos_embed)
         self._init_default_weights()
@@ -232,7 +250,11 @@ class VisionTransformer(BaseModule):
         return resize_pos_embed(
             table, self.grid_size, grid, num_extra_tokens=0)
 
-    def embed(self, img: Tensor, frame: Optional[str] = None) -> Tensor:
+    def embed(self,
+              img: Tensor,
+              frame: Optional[str] = None,
+              pos_embed: Optional[Tensor] = None,
+              pos_grid: Optional[Tuple[int, int]] = None) -> Tensor:
         """Patch tokens of one frame with position (and temporal) embedding.
 
         Args:
@@ -240,12 +262,24 @@ class VisionTransformer(BaseModule):
             frame (str, optional): 'x' (search/current/earlier frame) or 'z'
                 (template/reference/later frame) adds that frame's temporal
                 embedding; None adds none.
+            pos_embed (Tensor, optional): A (1, h0*w0, D) position table to
+                use instead of the encoder's (e.g. a tracker's learned
+                template/search tables), interpolated when the input grid
+                is not ``pos_grid``.
+            pos_grid (tuple, optional): (h0, w0) of ``pos_embed``.
 
         Returns:
             Tensor: (B, H/p * W/p, D).
         """
         tokens, grid = self.patch_embed(img)
-        tokens = tokens + self.grid_pos_embed(grid)
+        if pos_embed is None:
+            pos = self.grid_pos_embed(grid)
+        else:
+            if pos_grid is None:
+                raise ValueError('pos_embed needs its pos_grid (h, w)')
+            pos = pos_embed if tuple(grid) == tuple(pos_grid) else \
+                resize_pos_embed(pos_embed, pos_grid, grid, num_extra_tokens=0)
+        tokens = tokens + pos
         if frame is not None:
             if not self.with_temporal_embed:
                 raise ValueError('this ViT has no temporal embeddings '
@@ -255,11 +289,73 @@ class VisionTransformer(BaseModule):
             tokens = tokens + getattr(self, f'temporal_pos_embed_{frame}')
         return tokens
 
-    def encode(self, tokens: Tensor) -> Tensor:
-        """Run the blocks (and the final norm) on a token sequence."""
-        for blk in self.blocks:
-            tokens = blk(tokens)
-        return self.norm(tokens) if self.final_norm else tokens
+    def _layer_indices(self, out_indices: Union[int, Sequence[int]]
+                       ) -> List[int]:
+        if isinstance(out_indices, int):
+            out_indices = [out_indices]
+        indices = []
+        for i in out_indices:
+            j = int(i) + self.num_layers if int(i) < 0 else int(i)
+            if not 0 <= j < self.num_layers:
+                raise IndexError(f'out index {i} outside the {self.num_layers} '
+                                 'blocks')
+            indices.append(j)
+        return indices
+
+    def forward_tokens(self,
+                       tokens: Tensor,
+                       out_indices: Optional[Union[int, Sequence[int]]] = None,
+                       attn_mask: Optional[Tensor] = None,
+                       token_selector: Optional[TokenSelector] = None,
+                       out_norm: str = 'last') -> List[Tensor]:
+        """Run the blocks on a token sequence.
+
+        Args:
+            tokens (Tensor): (B, L, D) embedded tokens (:meth:`embed`).
+            out_indices (int | Sequence[int], optional): Blocks whose outputs
+                are returned (negative: from the end). Defaults to the
+                model's ``out_indices``.
+            attn_mask (Tensor, optional): Attention mask of every block,
+                broadcastable to (B, heads, L, L): boolean (True = may
+                attend) or additive float.
+            token_selector (TokenSelector, optional): Runs between the
+                attention and the MLP of the blocks in its ``layers`` and
+                may change the token set (e.g.
+                :class:`~mmdropmae.models.layers.CandidateElimination`).
+                Not combinable with ``attn_mask``.
+            out_norm (str): 'last': the final norm on the last block's output
+                only (mmpretrain's ViT); 'all': on every returned output
+                (timm's ``get_intermediate_layers(norm=True)``, DINO).
+                Either way only when ``final_norm``.
+
+        Returns:
+            list[Tensor]: One (B, L', D) tensor per out index, in that order.
+        """
+        if attn_mask is not None and token_selector is not None:
+            raise ValueError('attn_mask and token_selector cannot be combined '
+                             '(the selector changes the token set)')
+        if out_norm not in ('last', 'all'):
+            raise ValueError(f"out_norm must be 'last' or 'all', got {out_norm!r}")
+        indices = self._layer_indices(
+            self.out_indices if out_indices is None else out_indices)
+        selected = token_selector.layers if token_selector is not None else ()
+        outs = {}
+        for i, blk in enumerate(self.blocks[:max(indices) + 1]):
+            if i in selected:
+                tokens, attn = blk.forward_attn(
+                    tokens, attn_rows=token_selector.attn_rows(i))
+                tokens = blk.forward_mlp(token_selector.select(i, tokens, attn))
+            else:
+                tokens = blk(tokens, attn_mask)
+            if i in indices:
+                norm = self.final_norm and (out_norm == 'all'
+                                            or i == self.num_layers - 1)
+                outs[i] = self.norm(tokens) if norm else tokens
+        return [outs[i] for i in indices]
+
+    def tokens_to_featmap(self, tokens: Tensor, grid: Tuple[int, int]) -> Tensor:
+        """(B, h*w, D) tokens of one frame -> (B, D, h, w)."""
+        return tokens.transpose(1, 2).reshape(tokens.shape[0], -1, *grid)
 
     def forward(self, x: Tensor, z: Optional[Tensor] = None) -> Tuple[Tensor]:
         """Encode one frame, or two frames jointly.
@@ -270,9 +366,15 @@ class VisionTransformer(BaseModule):
                 tokens of both frames (x first) attend to each other.
 
         Returns:
-            tuple[Tensor]: One (B, L, D) token tensor, x tokens first.
+            tuple[Tensor]: One output per ``out_indices`` entry:
+            ``out_type='raw'``: (B, L, D) tokens, x tokens first;
+            ``'featmap'``: (B, D, H/p, W/p) map of frame x.
         """
-        if z is None:
-            return (self.encode(self.embed(x)), )
-        tokens = torch.cat([self.embed(x, 'x'), self.embed(z, 'z')], dim=1)
-        return (self.encode(tokens), )
+        tokens = self.embed(x) if z is None else torch.cat(
+            [self.embed(x, 'x'), self.embed(z, 'z')], dim=1)
+        outs = self.forward_tokens(tokens)
+        if self.out_type == 'featmap':
+            grid = (x.shape[-2] // self.patch_size, x.shape[-1] // self.patch_size)
+            n = grid[0] * grid[1]
+            outs = [self.tokens_to_featmap(o[:, :n], grid) for o in outs]
+        return tuple(outs)

@@ -11,12 +11,12 @@ literature reports DAVIS-2017 J&F with; CRW (Jabri et al. 2020) uses
 topk 10, temperature 0.05 and a 20-frame context):
 
 ==================  ========  ==============================================
-``n_context``       7         ``--n_last_frames 7`` (SPEC: 7-20 frames)
+``n_context``       7         ``--n_last_frames 7`` (CRW: 20 frames)
 ``radius``          12        ``--size_mask_neighborhood 12``: square window
                               ``|dy| <= r and |dx| <= r`` in feature cells
 ``topk``            5         ``--topk 5``: the top k affinities of each query
                               over *all* context frames together
-``temperature``     0.1       DINO: ``exp(<q, k> / 0.1)`` (SPEC: 0.05-0.1)
+``temperature``     0.1       DINO: ``exp(<q, k> / 0.1)`` (CRW: 0.05)
 features            last      DINO: output of the last block (with the final
                     block     norm); ``last_k_blocks`` > 1 concatenates the
                               (normed) outputs of the last k blocks
@@ -29,12 +29,14 @@ DINO/CRW. Weights are ``softmax(topk(sim) / temperature)``, which equals
 DINO's ``exp``-then-normalise of the top-k entries.
 
 Test protocol through MMEngine: **one data item = one whole video** (the
-data sets are used in ``mode='sequence'`` with the ``PackSequence``
-transform); ``test_step`` propagates through the video and returns one
-sample per frame (masks: the frame item keys of
-:mod:`mmdropmae.datasets.vos.base` + ``pred_mask``, scored by ``VOSMetric``
-or ``mIoUMetric``; keypoints: ``pred_keypoints``/``gt_keypoints``, scored by
-``PCKMetric``).
+data sets are used in ``mode='sequence'``; the ``LoadSequenceFrames``
+transform reads the frames at the protocol size and the label maps the
+propagation starts from, ``PackSequence`` packs them and the
+``SequenceDataPreprocessor`` normalises them); ``predict`` propagates
+through the video and returns one data sample per frame (masks: the frame
+item keys of :mod:`mmdropmae.datasets.vos.base` + ``pred_mask``, scored by
+``VOSMetric`` or ``mIoUMetric``; keypoints: ``pred_keypoints`` /
+``gt_keypoints``, scored by ``PCKMetric``).
 
 Checkpoints: ``tools/test.py CONFIG CHECKPOINT`` loads CHECKPOINT with the
 runner's ``load_from``; a pre-hook of this model rewrites any DropMAE /
@@ -42,19 +44,18 @@ TwinMAE / MAE / timm / encoder-only checkpoint to the encoder keys
 (``backbone.*``, decoder dropped, position embedding interpolated by the
 ViT), so the encoder of any of them is evaluated.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel, BaseModule
-from PIL import Image
+from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmdropmae.registry import MODELS
-
-IMAGENET_MEAN = (123.675, 116.28, 103.53)
-IMAGENET_STD = (58.395, 57.12, 57.375)
+from mmdropmae.structures.data_sample import DataSample, video_frame_samples
+from ..base import BaseTaskModel
+from ..utils import extract_encoder
 
 
 @MODELS.register_module()
@@ -183,50 +184,14 @@ def _norm_mask(x: Tensor) -> Tensor:
     return out
 
 
-def read_label_png(path: str) -> np.ndarray:
-    """Label ids of a palette (P) or grayscale (L) PNG (void 255 kept)."""
-    with Image.open(path) as img:
-        if img.mode not in ('P', 'L', 'I', 'I;16'):
-            raise ValueError(f'{path}: expected an indexed or grayscale label PNG, '
-                             f'got mode {img.mode!r}')
-        return np.array(img).astype(np.int64)
-
-
-def _get(sample, key, default=None):
-    if isinstance(sample, dict):
-        return sample.get(key, default)
-    meta = getattr(sample, 'metainfo', None)
-    if isinstance(meta, dict) and key in meta:
-        return meta[key]
-    return getattr(sample, key, default)
-
-
-def _unpack_batch(data) -> List[dict]:
-    """Sequence entries of a batch: list of entries, or ``dict(data_samples=
-    [...])`` (``PackSequence`` + ``pseudo_collate``)."""
-    if isinstance(data, dict) and 'data_samples' in data:
-        data = data['data_samples']
-    elif isinstance(data, dict):
-        data = [data]
-    seqs = []
-    for s in data:
-        if isinstance(s, dict):
-            seqs.append(s)
-        elif hasattr(s, 'metainfo'):
-            seqs.append(dict(s.metainfo))
-        else:
-            raise TypeError(f'cannot read a video entry from {type(s)}')
-    return seqs
-
-
 @MODELS.register_module()
-class LabelPropagation(BaseModel):
+class LabelPropagation(BaseTaskModel):
     """Label propagation with a frozen encoder (see the module docstring).
 
     Args:
-        backbone (dict): Encoder config: a ViT with ``embed``/``blocks``
-            (``VisionTransformer``), or any module returning (B, D, h, w)
-            features (e.g. ``PatchPixelEncoder``).
+        backbone (dict): Encoder config: a ``VisionTransformer`` (used
+            through its ``embed`` / ``forward_tokens`` API), or any module
+            returning (B, D, h, w) features (e.g. ``PatchPixelEncoder``).
         task (str): ``'mask'`` (DAVIS objects, VIP parts) or ``'keypoint'``
             (JHMDB joints propagated as Gaussian heatmaps).
         num_classes (int, optional): Masks: fixed label set ``0..C-1``
@@ -239,12 +204,13 @@ class LabelPropagation(BaseModel):
         keypoint_sigma (float): Std of the keypoint heatmaps in feature cells.
             Defaults to 0.5 (ours; at 1/16 resolution a joint's mass then sits
             on about one cell and its neighbours).
-        short_side (int, optional): Resize frames so the short side is this.
-            DINO: 480.
-        size_divisor (int): Floor both sides to a multiple of this (DINO: 64;
-            must be a multiple of the patch size).
-        img_scale (tuple, optional): Fixed ``(w, h)`` resize instead.
-        mean, std: Normalisation (RGB, 0-255 scale). ImageNet.
+        data_preprocessor (dict, optional): Defaults to
+            :class:`~mmdropmae.models.SequenceDataPreprocessor` (ImageNet
+            mean/std).
+
+    The frame size of the protocol (DINO: short side 480, floored to a
+    multiple of 64) is set in the test pipeline, on
+    :class:`~mmdropmae.datasets.LoadSequenceFrames`.
     """
 
     def __init__(self,
@@ -258,14 +224,12 @@ class LabelPropagation(BaseModel):
                  last_k_blocks: int = 1,
                  norm_mask: bool = True,
                  keypoint_sigma: float = 0.5,
-                 short_side: Optional[int] = 480,
-                 size_divisor: int = 64,
-                 img_scale: Optional[Tuple[int, int]] = None,
-                 mean: Sequence[float] = IMAGENET_MEAN,
-                 std: Sequence[float] = IMAGENET_STD,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(
+            data_preprocessor=MODELS.build(data_preprocessor
+                                           or dict(type='SequenceDataPreprocessor')),
+            init_cfg=init_cfg)
         if task not in ('mask', 'keypoint'):
             raise ValueError(f"task must be 'mask' or 'keypoint', got {task!r}")
         if topk < 1 or temperature <= 0 or n_context < 0 or last_k_blocks < 1:
@@ -283,11 +247,6 @@ class LabelPropagation(BaseModel):
         self.last_k_blocks = last_k_blocks
         self.norm_mask = norm_mask
         self.keypoint_sigma = keypoint_sigma
-        self.short_side = short_side
-        self.size_divisor = size_divisor
-        self.img_scale = None if img_scale is None else tuple(img_scale)
-        self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1), False)
-        self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1), False)
         self._register_load_state_dict_pre_hook(self._encoder_checkpoint_hook)
 
     # ----------------------------------------------------------- weights
@@ -304,7 +263,6 @@ class LabelPropagation(BaseModel):
         if any(k.startswith('backbone.') for k in state_dict) and not any(
                 k.startswith(('neck.', 'head.', 'decoder')) for k in state_dict):
             return
-        from ..utils import extract_encoder
         encoder, _ = extract_encoder(dict(state_dict))
         state_dict.clear()
         state_dict.update({'backbone.' + k: v for k, v in encoder.items()})
@@ -314,34 +272,6 @@ class LabelPropagation(BaseModel):
         return self.backbone.load_encoder_checkpoint(filename)
 
     # ----------------------------------------------------------- features
-    def _target_size(self, h: int, w: int) -> Tuple[int, int]:
-        if self.img_scale is not None:
-            return self.img_scale[1], self.img_scale[0]
-        div = self.size_divisor
-        if self.short_side is None:
-            th, tw = h, w
-        elif h <= w:
-            th, tw = self.short_side, self.short_side * w / h
-        else:
-            th, tw = self.short_side * h / w, self.short_side
-        return max(div, int(th // div * div)), max(div, int(tw // div * div))
-
-    def load_frames(self, paths: Sequence[str]) -> Tensor:
-        """(T, 3, H', W') normalised frames, resized to the protocol size."""
-        frames = []
-        size = None
-        for p in paths:
-            with Image.open(p) as img:
-                img = img.convert('RGB')
-                if size is None:
-                    th, tw = self._target_size(img.height, img.width)
-                    size = (tw, th)
-                if img.size != size:
-                    img = img.resize(size, Image.BILINEAR)
-                frames.append(torch.from_numpy(np.asarray(img).copy()))
-        x = torch.stack(frames).permute(0, 3, 1, 2).float().to(self.mean.device)
-        return (x - self.mean) / self.std
-
     @torch.no_grad()
     def extract_features(self, imgs: Tensor, chunk: int = 8) -> Tensor:
         """(T, 3, H, W) -> L2-normalised (T, D, h, w) features, one frame at a
@@ -353,19 +283,14 @@ class LabelPropagation(BaseModel):
 
     def _features(self, x: Tensor) -> Tensor:
         bb = self.backbone
-        if hasattr(bb, 'embed') and hasattr(bb, 'blocks'):
+        if hasattr(bb, 'forward_tokens'):  # a VisionTransformer
             p = bb.patch_size
-            h, w = x.shape[-2] // p, x.shape[-1] // p
-            tokens = bb.embed(x)
-            outs = []
-            n = len(bb.blocks)
-            for i, blk in enumerate(bb.blocks):
-                tokens = blk(tokens)
-                if i >= n - self.last_k_blocks:
-                    outs.append(bb.norm(tokens) if getattr(bb, 'final_norm', True) else tokens)
+            k = self.last_k_blocks
+            outs = bb.forward_tokens(bb.embed(x), out_indices=list(range(-k, 0)),
+                                     out_norm='all')
             outs = [F.normalize(o, dim=-1) for o in outs] if len(outs) > 1 else outs
-            tok = torch.cat(outs, -1)
-            return tok.transpose(1, 2).reshape(x.shape[0], -1, h, w)
+            return bb.tokens_to_featmap(torch.cat(outs, -1),
+                                        (x.shape[-2] // p, x.shape[-1] // p))
         out = bb(x)
         if isinstance(out, (tuple, list)):
             out = out[-1]
@@ -380,23 +305,28 @@ class LabelPropagation(BaseModel):
         """(C, H, W) -> (C, h, w) by area averaging (soft labels)."""
         return F.interpolate(onehot[None], size=(h, w), mode='area')[0]
 
-    def _read_mask(self, path: str, seq: dict) -> np.ndarray:
-        m = read_label_png(path)
+    def _label_map(self, seq: dict, t: int) -> np.ndarray:
+        """The label map of frame ``t`` (void 255 -> 0 and DAVIS-2016
+        objects merged to 1 when the labels are object ids)."""
+        m = np.asarray(seq['label_maps'][t]).astype(np.int64)
         if self.num_classes is None:
             m = np.where(m == 255, 0, m)
-            if _get(seq, 'single_object', False):
+            if seq.get('single_object', False):
                 m = (m > 0).astype(np.int64)
         return m
 
     def _classes(self, seq: dict) -> List[int]:
         if self.num_classes is not None:
             return list(range(self.num_classes))
-        if _get(seq, 'single_object', False):
+        if seq.get('single_object', False):
             return [0, 1]
-        return [0] + sorted(int(i) for i in (_get(seq, 'object_ids') or []))
+        return [0] + sorted(int(i) for i in (seq.get('object_ids') or []))
+
+    def _device(self) -> torch.device:
+        return self.data_preprocessor.mean.device
 
     def _onehot(self, mask: np.ndarray, classes: List[int]) -> Tensor:
-        m = torch.from_numpy(mask).to(self.mean.device)
+        m = torch.from_numpy(mask).to(self._device())
         return torch.stack([(m == c).float() for c in classes])
 
     def _heatmaps(self, kpts: np.ndarray, img_hw, h: int, w: int) -> Tensor:
@@ -413,43 +343,44 @@ class LabelPropagation(BaseModel):
             g = torch.exp(-((ys[:, None] - cy)**2 + (xs[None, :] - cx)**2) /
                           (2 * self.keypoint_sigma**2))
             maps.append(g)
-        return torch.stack(maps).to(self.mean.device)
+        return torch.stack(maps).to(self._device())
 
     # ----------------------------------------------------------- inference
     @torch.no_grad()
-    def predict_sequence(self, seq: dict) -> List[dict]:
-        """Propagate through one video entry; one output sample per frame."""
-        paths = list(_get(seq, 'frame_paths'))
-        imgs = self.load_frames(paths)
+    def predict_sequence(self, imgs: Tensor, seq: dict) -> List[DataSample]:
+        """Propagate through one video.
+
+        Args:
+            imgs (Tensor): (T, 3, H', W') normalised frames at the protocol
+                size.
+            seq (dict): The video's metainfo (``LoadSequenceFrames``:
+                ``ori_shape``, ``label_maps``; the data set's entry).
+
+        Returns:
+            list[DataSample]: One per frame.
+        """
         feats = self.extract_features(imgs)
         _, _, h, w = feats.shape
-        with Image.open(paths[0]) as im0:
-            ori_w, ori_h = im0.size
-        ori_h = int(_get(seq, 'height', ori_h) or ori_h)
-        ori_w = int(_get(seq, 'width', ori_w) or ori_w)
-        n = len(paths)
-        frame_names = _get(seq, 'frame_names') or [f'{i:05d}' for i in range(n)]
-        keys = ('video_name', 'num_frames', 'height', 'width', 'object_ids', 'first_frames',
-                'object_categories', 'single_object')
-        common = {k: _get(seq, k) for k in keys if _get(seq, k) is not None}
-        common.setdefault('num_frames', n)
+        ori_h, ori_w = seq['ori_shape']
+        ori_h = int(seq.get('height') or ori_h)
+        ori_w = int(seq.get('width') or ori_w)
+        n = imgs.shape[0]
         if self.task == 'keypoint':
-            return self._predict_keypoints(seq, feats, (ori_h, ori_w), frame_names, common)
+            return self._predict_keypoints(seq, feats, (ori_h, ori_w))
 
-        mask_paths = _get(seq, 'mask_paths')
-        if not mask_paths or mask_paths[0] is None:
-            raise ValueError(f'{common.get("video_name")}: no annotation of frame 0')
+        if 0 not in (seq.get('label_maps') or {}):
+            raise ValueError(f'{seq.get("video_name")}: no annotation of frame 0')
         classes = self._classes(seq)
-        first = self._read_mask(mask_paths[0], seq)
+        first = self._label_map(seq, 0)
         labels0 = self._to_grid(self._onehot(first, classes), h, w)
         # objects first annotated after frame 0 (YouTube-VOS style)
         inject, given_full = {}, {}
-        first_frames = {int(k): int(v) for k, v in (_get(seq, 'first_frames') or {}).items()}
+        first_frames = {int(k): int(v) for k, v in (seq.get('first_frames') or {}).items()}
         for t in sorted(set(v for v in first_frames.values() if v > 0)):
-            if t >= n or mask_paths[t] is None:
+            if t >= n or t not in seq['label_maps']:
                 continue
             ids = [i for i, v in first_frames.items() if v == t and i in classes]
-            gt = self._read_mask(mask_paths[t], seq)
+            gt = self._label_map(seq, t)
             sel = np.isin(gt, ids)
             onehot = self._onehot(np.where(sel, gt, 0), classes)
             wgt = self._to_grid(torch.from_numpy(sel).float()[None].to(onehot), h, w)[0]
@@ -458,7 +389,7 @@ class LabelPropagation(BaseModel):
         maps = propagate_labels(feats, labels0, self.n_context, self.radius, self.topk,
                                 self.temperature, inject)
         cls = np.asarray(classes)
-        samples = []
+        preds = []
         for t in range(n):
             if t == 0:
                 pred = np.where(np.isin(first, cls), first, 0)
@@ -471,26 +402,22 @@ class LabelPropagation(BaseModel):
                 if t in given_full:
                     sel, gt = given_full[t]
                     pred = np.where(sel, gt, pred)
-            sample = dict(common)
-            sample.update(
-                frame_id=t,
-                frame_name=frame_names[t],
-                img_path=paths[t],
-                gt_mask_path=mask_paths[t] if t < len(mask_paths) else None,
-                pred_mask=pred.astype(np.uint8 if cls.max() < 256 else np.int32))
-            samples.append(sample)
+            preds.append(pred.astype(np.uint8 if cls.max() < 256 else np.int32))
+        samples = video_frame_samples(seq, n)
+        for sample, pred in zip(samples, preds):
+            sample.pred_mask = pred
         return samples
 
-    def _predict_keypoints(self, seq, feats, ori_hw, frame_names, common) -> List[dict]:
-        kpts = np.asarray(_get(seq, 'keypoints'), dtype=np.float32)  # T, J, 2
+    def _predict_keypoints(self, seq: dict, feats: Tensor, ori_hw) -> List[DataSample]:
+        kpts = np.asarray(seq['keypoints'], dtype=np.float32)  # T, J, 2
         if kpts.ndim != 3 or kpts.shape[-1] != 2:
             raise ValueError(f'keypoints must be (T, J, 2), got {kpts.shape}')
         _, _, h, w = feats.shape
         labels0 = self._heatmaps(kpts[0], ori_hw, h, w)
         maps = propagate_labels(feats, labels0, self.n_context, self.radius, self.topk,
                                 self.temperature)
-        samples = []
-        for t in range(feats.shape[0]):
+        samples = video_frame_samples(seq, feats.shape[0])
+        for t, sample in enumerate(samples):
             if t == 0:
                 pred = kpts[0].copy()
             else:
@@ -498,26 +425,26 @@ class LabelPropagation(BaseModel):
                                    align_corners=False)[0]
                 flat = up.flatten(1).argmax(1).cpu().numpy()
                 pred = np.stack([flat % ori_hw[1], flat // ori_hw[1]], 1).astype(np.float32)
-            sample = dict(common)
-            sample.update(frame_id=t, frame_name=frame_names[t], pred_keypoints=pred,
-                          gt_keypoints=kpts[t] if t < len(kpts) else None)
-            samples.append(sample)
+            sample.pred_keypoints = pred
+            sample.gt_keypoints = kpts[t] if t < len(kpts) else None
         return samples
 
-    # ----------------------------------------------------------- BaseModel API
-    def test_step(self, data) -> List[dict]:
+    # ----------------------------------------------------------- BaseTaskModel API
+    def predict(self, inputs: List[Tensor], data_samples: List) -> List[DataSample]:
+        """One item per video: ``inputs`` its normalised frames, the data
+        sample its metainfo; one output sample per frame."""
         out = []
-        for seq in _unpack_batch(data):
-            out.extend(self.predict_sequence(seq))
+        for imgs, sample in zip(inputs, data_samples):
+            out.extend(self.predict_sequence(imgs, dict(sample.metainfo)))
         return out
 
-    val_step = test_step
+    def _forward(self, inputs: List[Tensor], data_samples=None) -> List[Tensor]:
+        """The L2-normalised feature maps of each video."""
+        return [self.extract_features(imgs) for imgs in inputs]
 
-    def forward(self, inputs=None, data_samples=None, mode: str = 'predict'):
-        if mode != 'predict':
-            raise RuntimeError('LabelPropagation is an evaluator of frozen encoders; '
-                               f'mode {mode!r} is not supported (no training)')
-        return self.test_step(data_samples if data_samples is not None else inputs)
+    def loss(self, inputs, data_samples=None):
+        raise RuntimeError('LabelPropagation is an evaluator of frozen encoders: '
+                           'it has no loss (no training)')
 
     def train_step(self, data, optim_wrapper):
         raise RuntimeError('LabelPropagation has nothing to train')

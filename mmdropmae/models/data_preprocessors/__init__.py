@@ -1,3 +1,8 @@
-from .pair_data_preprocessor import PairDataPreprocessor
+from .data_preprocessor import (NormalizingDataPreprocessor, PairDataPreprocessor,
+                                SequenceDataPreprocessor, TrackingDataPreprocessor,
+                                VOSDataPreprocessor)
 
-__all__ = ['PairDataPreprocessor']
+__all__ = [
+    'NormalizingDataPreprocessor', 'PairDataPreprocessor', 'TrackingDataPreprocessor',
+    'VOSDataPreprocessor', 'SequenceDataPreprocessor'
+]

@@ -7,7 +7,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmdropmae.registry import MODELS
-from ..losses.box_losses import box_cxcywh_to_xyxy, box_xywh_to_xyxy
+from mmdropmae.structures.bbox import box_cxcywh_to_xyxy, box_xywh_to_xyxy
 
 
 def conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:

@@ -2,7 +2,9 @@
 
 Given the attention logits of a two-frame token sequence (frame x = first N
 tokens, frame z = last N tokens), ASAD drops within-frame attention links so
-that reconstruction has to look at the other frame (SPEC.md, section 1):
+that reconstruction has to look at the other frame (DropMAE, arXiv
+2304.00571; the reference ``mask_drop_out_dec`` of jimmy-dq/DropMAE,
+``models_mae.py``):
 
 1. ``A = softmax(logits)`` over all 2N keys (on detached logits).
 2. ``f_tem(i) = max_j A(i, j) + 1e-6`` over the keys j of the other frame.

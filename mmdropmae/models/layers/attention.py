@@ -1,5 +1,5 @@
 """Multi-head self-attention layers with timm key names (qkv, proj)."""
-from typing import Optional
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -7,6 +7,17 @@ from torch import Tensor, nn
 
 from mmdropmae.registry import MODELS
 from .asad import asad_drop_mask, asad_keep_mask
+
+#: Query rows: a slice, a list of indices or an index tensor.
+Rows = Union[slice, List[int], Tensor]
+
+
+def _apply_mask(logits: Tensor, attn_mask: Tensor) -> Tensor:
+    """Logits with a boolean keep-mask (-inf where False) or an additive
+    float mask applied, as ``F.scaled_dot_product_attention`` does."""
+    if attn_mask.dtype == torch.bool:
+        return logits.masked_fill(~attn_mask, float('-inf'))
+    return logits + attn_mask
 
 
 def asad_attention(q: Tensor,
@@ -85,8 +96,11 @@ class Attention(nn.Module):
         return self.proj_drop(self.proj(x))
 
     def _explicit(self, q: Tensor, k: Tensor, v: Tensor,
-                  asad_prob: float = 0.) -> Tensor:
+                  asad_prob: float = 0.,
+                  attn_mask: Optional[Tensor] = None) -> Tensor:
         logits = (q * self.scale) @ k.transpose(-2, -1)
+        if attn_mask is not None:
+            logits = _apply_mask(logits, attn_mask)
         if asad_prob > 0:
             # in place: the matmul backward needs q and k, not its output
             logits.masked_fill_(asad_drop_mask(logits, asad_prob),
@@ -97,15 +111,52 @@ class Attention(nn.Module):
         attn = F.dropout(attn, self.attn_drop, self.training)
         return attn @ v
 
-    def forward(self, x: Tensor) -> Tensor:
-        """(B, L, C) -> (B, L, C)."""
+    @torch.no_grad()
+    def _row_attention(self, q: Tensor, k: Tensor, rows: Rows,
+                       attn_mask: Optional[Tensor]) -> Tensor:
+        """Softmax attention (no dropout, no gradient) of the query rows
+        ``rows`` (B, heads, len(rows), L)."""
+        logits = (q[:, :, rows] * self.scale) @ k.transpose(-2, -1)
+        if attn_mask is not None:
+            mask = attn_mask.expand(*attn_mask.shape[:-2], q.shape[2],
+                                    attn_mask.shape[-1])
+            logits = _apply_mask(logits, mask[..., rows, :])
+        return logits.softmax(-1)
+
+    def forward(self,
+                x: Tensor,
+                attn_mask: Optional[Tensor] = None,
+                attn_rows: Optional[Rows] = None
+                ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+        """Self-attention of a token sequence.
+
+        Args:
+            x (Tensor): (B, L, C) tokens.
+            attn_mask (Tensor, optional): Broadcastable to (B, heads, L, L):
+                boolean (True = the query may attend to the key) or float
+                (added to the logits), as ``F.scaled_dot_product_attention``
+                takes it.
+            attn_rows (slice | list | Tensor, optional): Query rows whose
+                attention weights are returned too (token selection, e.g.
+                candidate elimination).
+
+        Returns:
+            Tensor | tuple: (B, L, C) output; with ``attn_rows`` also the
+            (B, heads, R, L) softmax weights of those rows (detached).
+        """
         q, k, v = self._qkv(x)
+        out = self._attend(q, k, v, attn_mask)
+        if attn_rows is None:
+            return self._out(out)
+        return self._out(out), self._row_attention(q, k, attn_rows, attn_mask)
+
+    def _attend(self, q: Tensor, k: Tensor, v: Tensor,
+                attn_mask: Optional[Tensor]) -> Tensor:
         if self.keep_attn:
-            out = self._explicit(q, k, v)
-        else:
-            out = F.scaled_dot_product_attention(
-                q, k, v, dropout_p=self.attn_drop if self.training else 0.)
-        return self._out(out)
+            return self._explicit(q, k, v, attn_mask=attn_mask)
+        return F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask,
+            dropout_p=self.attn_drop if self.training else 0.)
 
 
 @MODELS.register_module()
@@ -129,15 +180,17 @@ class ASADAttention(Attention):
             raise ValueError(f'drop_prob must be in [0, 1), got {drop_prob}')
         self.drop_prob = drop_prob
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _attend(self, q: Tensor, k: Tensor, v: Tensor,
+                attn_mask: Optional[Tensor]) -> Tensor:
         if not (self.training and self.drop_prob > 0):
-            return super().forward(x)
-        q, k, v = self._qkv(x)
+            return super()._attend(q, k, v, attn_mask)
+        if attn_mask is not None:
+            raise ValueError('ASADAttention drops links of its own: an '
+                             'attn_mask is not supported while ASAD is on')
         if self.keep_attn:
-            return self._out(self._explicit(q, k, v, asad_prob=self.drop_prob))
-        out = asad_attention(q, k, v, self.drop_prob, self.scale,
-                             self.attn_drop)
-        return self._out(out)
+            return self._explicit(q, k, v, asad_prob=self.drop_prob)
+        return asad_attention(q, k, v, self.drop_prob, self.scale,
+                              self.attn_drop)
 
     def extra_repr(self) -> str:
         return f'drop_prob={self.drop_prob}'

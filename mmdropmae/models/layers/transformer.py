@@ -1,5 +1,5 @@
 """Pre-norm ViT block with timm key names (norm1, attn, norm2, mlp.fc1/fc2)."""
-from typing import Optional
+from typing import Optional, Tuple, Union
 
 from torch import Tensor, nn
 
@@ -42,6 +42,11 @@ class Mlp(nn.Module):
 class TransformerBlock(nn.Module):
     """Pre-norm transformer block: ``x + attn(norm1(x))``, ``x + mlp(norm2(x))``.
 
+    The two halves are public (:meth:`forward_attn`, :meth:`forward_mlp`) so
+    that :class:`~mmdropmae.models.VisionTransformer` can run a token
+    selector between them (OSTrack's ``CEBlock`` places candidate
+    elimination there).
+
     Args:
         embed_dims (int): Token channels.
         num_heads (int): Attention heads.
@@ -75,6 +80,23 @@ class TransformerBlock(nn.Module):
         self.norm2 = nn.LayerNorm(embed_dims, eps=norm_eps)
         self.mlp = Mlp(embed_dims, int(embed_dims * mlp_ratio), drop_rate)
 
-    def forward(self, x: Tensor) -> Tensor:
-        x = x + self.drop_path(self.attn(self.norm1(x)))
+    def forward_attn(self,
+                     x: Tensor,
+                     attn_mask: Optional[Tensor] = None,
+                     attn_rows=None) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+        """The attention half ``x + attn(norm1(x))``; with ``attn_rows``
+        also the attention weights of those query rows (see
+        :meth:`Attention.forward`)."""
+        if attn_rows is None:
+            return x + self.drop_path(self.attn(self.norm1(x), attn_mask))
+        out, attn = self.attn(self.norm1(x), attn_mask, attn_rows)
+        return x + self.drop_path(out), attn
+
+    def forward_mlp(self, x: Tensor) -> Tensor:
+        """The MLP half ``x + mlp(norm2(x))``."""
         return x + self.drop_path(self.mlp(self.norm2(x)))
+
+    def forward(self, x: Tensor, attn_mask: Optional[Tensor] = None) -> Tensor:
+        """(B, L, C) -> (B, L, C); ``attn_mask`` as in
+        :meth:`Attention.forward`."""
+        return self.forward_mlp(self.forward_attn(x, attn_mask))

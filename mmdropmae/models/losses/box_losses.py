@@ -1,26 +1,20 @@
-"""Box regression losses of the tracker: GIoU and L1 on (x1, y1, x2, y2)."""
+"""Box regression losses of the tracker: GIoU and L1 on (x1, y1, x2, y2).
+
+The box conversions live in :mod:`mmdropmae.structures.bbox`; they are
+re-exported here under the same names.
+"""
 from typing import Tuple
 
 import torch
 from torch import Tensor, nn
 
 from mmdropmae.registry import MODELS
+from mmdropmae.structures.bbox import box_cxcywh_to_xyxy, box_xywh_to_xyxy, box_xyxy_to_cxcywh
 
-
-def box_cxcywh_to_xyxy(boxes: Tensor) -> Tensor:
-    cx, cy, w, h = boxes.unbind(-1)
-    return torch.stack([cx - 0.5 * w, cy - 0.5 * h, cx + 0.5 * w,
-                        cy + 0.5 * h], -1)
-
-
-def box_xywh_to_xyxy(boxes: Tensor) -> Tensor:
-    x, y, w, h = boxes.unbind(-1)
-    return torch.stack([x, y, x + w, y + h], -1)
-
-
-def box_xyxy_to_cxcywh(boxes: Tensor) -> Tensor:
-    x1, y1, x2, y2 = boxes.unbind(-1)
-    return torch.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], -1)
+__all__ = [
+    'box_cxcywh_to_xyxy', 'box_xywh_to_xyxy', 'box_xyxy_to_cxcywh', 'generalized_box_iou',
+    'GIoULoss', 'BoxL1Loss'
+]
 
 
 def generalized_box_iou(boxes1: Tensor, boxes2: Tensor,

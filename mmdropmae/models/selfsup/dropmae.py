@@ -2,16 +2,16 @@
 from typing import Dict, List, Optional
 
 import torch
-from mmengine.model import BaseModel
-from mmengine.structures import BaseDataElement
 from torch import Tensor
 
 from mmdropmae.registry import MODELS
+from mmdropmae.structures.data_sample import DataSample
+from ..base import BaseTaskModel
 from ..heads.mae_head import unpatchify
 
 
 @MODELS.register_module()
-class DropMAE(BaseModel):
+class DropMAE(BaseTaskModel):
     """Two-frame masked autoencoder with ASAD in the decoder.
 
     The backbone (:class:`DropMAEViT`) masks 75% of the 2N tokens of a frame
@@ -50,17 +50,8 @@ class DropMAE(BaseModel):
                              f'(B, 2, C, H, W), got {tuple(inputs.shape)}')
         return inputs[:, 0], inputs[:, 1]
 
-    def forward(self,
-                inputs: Tensor,
-                data_samples: Optional[List[BaseDataElement]] = None,
-                mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        raise RuntimeError(f'Invalid mode "{mode}".')
+    def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:
+        return self.extract_feat(inputs)
 
     def extract_feat(self, inputs: Tensor) -> Tensor:
         """Tokens (B, 2N, D) of both frames encoded jointly, no masking."""
@@ -68,7 +59,7 @@ class DropMAE(BaseModel):
         return self.backbone(x, z, mask=False)[0]
 
     def loss(self, inputs: Tensor,
-             data_samples: Optional[List[BaseDataElement]] = None
+             data_samples: Optional[List[DataSample]] = None
              ) -> Dict[str, Tensor]:
         x, z = self._split(inputs)
         latent, mask, ids_restore = self.backbone(x, z)
@@ -111,13 +102,13 @@ class DropMAE(BaseModel):
             loss=loss)
 
     def predict(self, inputs: Tensor,
-                data_samples: Optional[List[BaseDataElement]] = None
-                ) -> List[BaseDataElement]:
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
         """Reconstructions as data samples (fields ``pred``, ``mask``,
         ``loss``), for visualisation and analysis."""
         out = self.reconstruct(inputs)
         data_samples = data_samples or [
-            BaseDataElement() for _ in range(inputs.shape[0])
+            DataSample() for _ in range(inputs.shape[0])
         ]
         for i, sample in enumerate(data_samples):
             sample.set_data(

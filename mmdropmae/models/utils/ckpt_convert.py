@@ -1,6 +1,7 @@
 """Key mapping between the DropMAE reference checkpoint layout and ours.
 
-The reference layout (SPEC.md, section 1) is ``{'model': state_dict}`` with
+The reference layout (jimmy-dq/DropMAE: ``save_model`` in ``util/misc.py``,
+key names of ``models_mae.py``) is ``{'model': state_dict}`` with
 timm ViT names: encoder keys (``patch_embed.*``, ``pos_embed``,
 ``temporal_pos_embed_x/z``, ``blocks.*``, ``norm.*``) and decoder keys
 (``decoder_*``, ``mask_token``). Our :class:`DropMAE` keeps those names under

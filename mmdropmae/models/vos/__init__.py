@@ -1,5 +1,5 @@
-from .dropseg import (BootstrappedCELoss, DropSeg, VOSDataPreprocessor, aggregate_objects,
-                      bootstrap_top_p)
+from ..data_preprocessors import VOSDataPreprocessor
+from .dropseg import BootstrappedCELoss, DropSeg, aggregate_objects, bootstrap_top_p
 
 __all__ = [
     'DropSeg', 'VOSDataPreprocessor', 'BootstrappedCELoss', 'aggregate_objects',

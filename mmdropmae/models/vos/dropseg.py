@@ -39,8 +39,9 @@ their first frame (``first_frames``/their reference mask), and each object
 reads only memory frames from its first frame on. ``max_mem_frames`` caps
 the memory frames encoded jointly with the current frame (the first frame of
 the object plus the latest ones) to bound the cost on long videos. Returns
-one dict per frame with ``pred_mask`` ((H, W) object ids at the original
-size), the format of :class:`~mmdropmae.evaluation.VOSMetric`.
+one data sample per frame with ``pred_mask`` ((H, W) object ids at the original
+size), the format of :class:`~mmdropmae.evaluation.VOSMetric`, as
+:class:`~mmdropmae.structures.DataSample`.
 """
 import math
 from typing import Dict, List, Optional, Sequence
@@ -49,10 +50,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
-from mmengine.model import BaseDataPreprocessor, BaseModel
 from torch import Tensor, nn
 
 from mmdropmae.registry import MODELS
+from mmdropmae.structures.data_sample import DataSample, video_frame_samples
+from ..base import BaseTaskModel
 
 
 # --------------------------------------------------------------------- utils
@@ -124,44 +126,6 @@ class BootstrappedCELoss(nn.Module):
         return loss.mean(), p
 
 
-@MODELS.register_module()
-class VOSDataPreprocessor(BaseDataPreprocessor):
-    """Stacks training clips and normalises them; leaves test sequences (a
-    whole video per item) to the model, which normalises frame by frame.
-
-    Training inputs: a list of dicts ``imgs`` (T, 3, H, W) uint8 RGB and
-    ``masks`` (T, H, W) ids 0..K -> ``dict(imgs=(B, T, 3, H, W) float,
-    masks=(B, T, H, W) long)``.
-    """
-
-    def __init__(self, mean: Sequence[float] = (123.675, 116.28, 103.53),
-                 std: Sequence[float] = (58.395, 57.12, 57.375), non_blocking: bool = False):
-        super().__init__(non_blocking)
-        self.register_buffer('mean', torch.tensor(mean).view(1, -1, 1, 1), False)
-        self.register_buffer('std', torch.tensor(std).view(1, -1, 1, 1), False)
-
-    def normalize(self, imgs: Tensor) -> Tensor:
-        """(..., 3, H, W) 0-255 RGB -> normalised float."""
-        shape = imgs.shape
-        x = imgs.to(self.mean.device).float().reshape(-1, *shape[-3:])
-        return ((x - self.mean) / self.std).reshape(shape)
-
-    def forward(self, data: dict, training: bool = False) -> dict:
-        inputs = data['inputs']
-        samples = data.get('data_samples')
-        if isinstance(inputs, (list, tuple)) and inputs and isinstance(inputs[0], dict) \
-                and 'masks' in inputs[0]:  # list of per-clip dicts
-            inputs = dict(imgs=[x['imgs'] for x in inputs], masks=[x['masks'] for x in inputs])
-        if isinstance(inputs, dict) and 'masks' in inputs:  # pseudo_collate: dict of lists
-            imgs, masks = inputs['imgs'], inputs['masks']
-            imgs = imgs if isinstance(imgs, torch.Tensor) else torch.stack(list(imgs))
-            masks = (masks if isinstance(masks, torch.Tensor) else torch.stack(list(masks))).long()
-            data = self.cast_data(dict(imgs=imgs, masks=masks))
-            return dict(inputs=dict(imgs=self.normalize(data['imgs']), masks=data['masks']),
-                        data_samples=samples)
-        return dict(inputs=inputs, data_samples=samples)
-
-
 # --------------------------------------------------------------------- model
 class _ConvReLU(nn.Sequential):
 
@@ -218,7 +182,7 @@ class MaskDecoder(nn.Module):
 
 
 @MODELS.register_module()
-class DropSeg(BaseModel):
+class DropSeg(BaseTaskModel):
     """Memory-based VOS on a DropMAE ViT (see the module docstring).
 
     Args:
@@ -235,7 +199,7 @@ class DropSeg(BaseModel):
             (resize frames so their short side has this length; None: keep),
             all rounded to multiples of the patch size.
         data_preprocessor (dict, optional): Default
-            :class:`VOSDataPreprocessor`.
+            :class:`~mmdropmae.models.VOSDataPreprocessor`.
     """
 
     def __init__(self,
@@ -267,9 +231,6 @@ class DropSeg(BaseModel):
         self.loss_module = MODELS.build(loss or dict(type='BootstrappedCELoss'))
         self.test_cfg = dict(mem_every=5, max_mem_frames=None, short_side=None)
         self.test_cfg.update(test_cfg or {})
-
-    def init_weights(self) -> None:
-        super().init_weights()  # the backbone loads its Pretrained init_cfg
 
     # ------------------------------------------------------------- core
     def memory_read(self, query: Tensor, mem: Tensor) -> Tensor:
@@ -313,7 +274,7 @@ class DropSeg(BaseModel):
         m = m.flatten(2).transpose(1, 2).reshape(b, o, r, n, d)
         zo = (z[:, None] + m).reshape(b * o, r * n, d)
         tokens = torch.cat([x[:, None].expand(b, o, n, d).reshape(b * o, n, d), zo], 1)
-        feats = bb.encode(tokens)
+        feats = bb.forward_tokens(tokens, out_indices=-1)[0]
         cur, mem = feats[:, :n], feats[:, n:]
         read = self.memory_read(cur, mem)
         gh, gw = h // self.patch_size, w // self.patch_size
@@ -322,14 +283,8 @@ class DropSeg(BaseModel):
         return self.decoder(dec_in, skips, (h, w)).view(b, o, h, w)
 
     # ------------------------------------------------------------- training
-    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.forward_clip(inputs['imgs'], inputs['masks'])
-        raise RuntimeError(f'invalid mode {mode!r}')
+    def _forward(self, inputs: dict, data_samples=None) -> List[Tensor]:
+        return self.forward_clip(inputs['imgs'], inputs['masks'])
 
     def forward_clip(self, imgs: Tensor, masks: Tensor) -> List[Tensor]:
         """Aggregated logits (B, 1 + O, H, W) of frames 1.. of a clip.
@@ -456,10 +411,10 @@ class DropSeg(BaseModel):
                 memory.append((t, img[0], agg.softmax(1)[0, 1:]))
         return preds
 
-    def predict(self, inputs: List, data_samples: List) -> List[dict]:
-        """One test item = one whole video; returns one dict per frame (the
-        sample's metainfo plus ``frame_id``, ``frame_name``, ``gt_mask_path``
-        and ``pred_mask``)."""
+    def predict(self, inputs: List, data_samples: List) -> List[DataSample]:
+        """One test item = one whole video; returns one data sample per frame
+        (the video's metainfo plus ``frame_id``, ``frame_name`` and
+        ``gt_mask_path``, and the ``pred_mask`` field)."""
         if isinstance(inputs, dict):  # pseudo_collate: dict of lists
             inputs = [dict(frames=f) for f in inputs['frames']]
         results = []
@@ -469,12 +424,8 @@ class DropSeg(BaseModel):
             init_masks = meta.pop('init_masks', {})
             preds = self.segment_video(frames, meta['object_ids'], meta['first_frames'],
                                        init_masks)
-            names = meta.get('frame_names') or [f'{i:05d}' for i in range(len(preds))]
-            gt_paths = meta.get('mask_paths') or [None] * len(preds)
-            keys = ('video_name', 'num_frames', 'height', 'width', 'object_ids',
-                    'first_frames', 'object_categories', 'single_object')
-            shared = {k: meta[k] for k in keys if k in meta}
-            for t, pred in enumerate(preds):
-                results.append(dict(shared, frame_id=t, frame_name=names[t],
-                                    gt_mask_path=gt_paths[t], pred_mask=pred))
+            samples = video_frame_samples(meta, len(preds))
+            for out, pred in zip(samples, preds):
+                out.pred_mask = pred
+            results.extend(samples)
         return results

@@ -2,7 +2,8 @@
  * ASAD drop mask on the CPU, fused: softmax -> drop score -> exponential
  * race -> exact K-smallest selection -> mask, one (sample, head) at a time.
  *
- * Same algorithm as mmdropmae.models.layers.asad (SPEC.md section 1):
+ * Same algorithm as mmdropmae.models.layers.asad (DropMAE, arXiv 2304.00571;
+ * reference: mask_drop_out_dec in jimmy-dq/DropMAE models_mae.py):
  *
  *   A = softmax(logits) over the 2N keys of a query
  *   f_tem(i) = max_{j in other frame} A(i, j) + 1e-6
