@@ -31,7 +31,9 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+from mmdropmae.utils.constants import IMG_EXTENSIONS
+from mmdropmae.utils.fileio import list_image_files
+from mmdropmae.utils.image import load_rgb_image
 
 
 def parse_args(argv=None):
@@ -70,11 +72,6 @@ def parse_bbox(text: str) -> List[float]:
             from None
 
 
-def _natural_key(name: str):
-    return [int(t) if t.isdigit() else t.lower()
-            for t in re.split(r'(\d+)', name)]
-
-
 class FrameSource:
     """RGB frames of an mp4 (PyAV, streamed) or an image folder."""
 
@@ -83,9 +80,7 @@ class FrameSource:
         self.fps = 30.
         self.num_frames: Optional[int] = None
         if osp.isdir(path):
-            names = sorted((n for n in os.listdir(path)
-                            if osp.splitext(n)[1].lower() in IMG_EXTENSIONS),
-                           key=_natural_key)
+            names = list_image_files(path)
             if not names:
                 raise ValueError(f'no image files ({", ".join(IMG_EXTENSIONS)})'
                                  f' in the folder {path}')
@@ -111,10 +106,7 @@ class FrameSource:
     def __iter__(self) -> Iterator[np.ndarray]:
         if self.files is not None:
             for f in self.files:
-                img = cv2.imread(f, cv2.IMREAD_COLOR)
-                if img is None:
-                    raise ValueError(f'cannot read the image {f}')
-                yield cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+                yield load_rgb_image(f)
             return
         import av
         with av.open(self.path) as container:

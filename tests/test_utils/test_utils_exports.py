@@ -51,7 +51,6 @@ def test_old_paths_of_dataset_helpers():
     assert base_sot_dataset.IMG_EXTENSIONS is constants.IMG_EXTENSIONS
     assert base_sot_dataset.parse_box_rows is fileio.parse_box_rows
     assert base_sot_dataset.natural_key is fileio.natural_key
-    assert base.list_frames is fileio.list_image_stems
     assert base.image_size is image.image_size
     assert youtube_vos.youtube_vos_categories is fileio.youtube_vos_categories
     assert youtube_vos.read_youtube_vos_meta is fileio.read_youtube_vos_meta

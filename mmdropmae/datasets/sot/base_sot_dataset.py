@@ -93,7 +93,7 @@ from mmdropmae.utils.fileio import (list_image_files, natural_key, parse_box_row
                                     sot_result_complete)
 
 __all__ = [
-    'IMG_EXTENSIONS', 'SOTAnnotationError', 'natural_key', 'list_frames', 'parse_box_rows',
+    'IMG_EXTENSIONS', 'SOTAnnotationError', 'natural_key', 'list_sot_frames', 'parse_box_rows',
     'read_bbox_file', 'read_label_file', 'read_name_list', 'BaseSOTDataset'
 ]
 
@@ -103,7 +103,7 @@ class SOTAnnotationError(ValueError):
     the file)."""
 
 
-def list_frames(img_dir: str, extensions: Sequence[str] = IMG_EXTENSIONS) -> List[str]:
+def list_sot_frames(img_dir: str, extensions: Sequence[str] = IMG_EXTENSIONS) -> List[str]:
     """Image file names (with their ending) in ``img_dir`` in natural order
     (:func:`mmdropmae.utils.fileio.list_image_files`).
 

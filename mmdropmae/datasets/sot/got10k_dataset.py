@@ -23,7 +23,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from mmdropmae.registry import DATASETS
-from .base_sot_dataset import (BaseSOTDataset, SOTAnnotationError, list_frames, read_bbox_file,
+from .base_sot_dataset import (BaseSOTDataset, SOTAnnotationError, list_sot_frames, read_bbox_file,
                                read_label_file, read_name_list)
 
 
@@ -82,7 +82,7 @@ class GOT10kDataset(BaseSOTDataset):
         is_test = self.split == 'test'
         frame_names: Optional[List[str]] = None
         if self.check_frames or is_test:
-            frame_names = list_frames(seq_dir)
+            frame_names = list_sot_frames(seq_dir)
             num_frames = len(frame_names)
             if num_frames == 0:
                 raise SOTAnnotationError(f'no frames in {seq_dir}')

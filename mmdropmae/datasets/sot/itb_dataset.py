@@ -12,7 +12,7 @@ import os.path as osp
 from typing import List
 
 from mmdropmae.registry import DATASETS
-from .base_sot_dataset import (BaseSOTDataset, SOTAnnotationError, list_frames, natural_key,
+from .base_sot_dataset import (BaseSOTDataset, SOTAnnotationError, list_sot_frames, natural_key,
                                read_bbox_file, read_name_list)
 
 
@@ -38,7 +38,7 @@ class ITBDataset(BaseSOTDataset):
                 ann = osp.join(seq_dir, 'groundtruth.txt')
                 if not osp.isfile(ann) or (keep is not None and name not in keep):
                     continue
-                frame_names = list_frames(seq_dir)
+                frame_names = list_sot_frames(seq_dir)
                 if frame_names or self.check_frames:
                     boxes = read_bbox_file(ann, len(frame_names))
                 else:  # annotations only (evaluation without images)

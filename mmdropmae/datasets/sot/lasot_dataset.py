@@ -22,7 +22,7 @@ from typing import List
 import numpy as np
 
 from mmdropmae.registry import DATASETS
-from .base_sot_dataset import (BaseSOTDataset, SOTAnnotationError, list_frames, natural_key,
+from .base_sot_dataset import (BaseSOTDataset, SOTAnnotationError, list_sot_frames, natural_key,
                                read_bbox_file, read_label_file, read_name_list)
 
 
@@ -69,7 +69,7 @@ class LaSOTDataset(BaseSOTDataset):
         if not osp.isdir(seq_dir):
             raise SOTAnnotationError(f'{self.DATASET_NAME} sequence folder not found: {seq_dir}')
         if self.check_frames:
-            frame_names = list_frames(img_dir)
+            frame_names = list_sot_frames(img_dir)
             boxes = read_bbox_file(ann, len(frame_names))
         else:
             frame_names = None

@@ -14,7 +14,7 @@ import os.path as osp
 from typing import List
 
 from mmdropmae.registry import DATASETS
-from .base_sot_dataset import (BaseSOTDataset, SOTAnnotationError, list_frames, natural_key,
+from .base_sot_dataset import (BaseSOTDataset, SOTAnnotationError, list_sot_frames, natural_key,
                                read_bbox_file, read_name_list)
 
 
@@ -57,7 +57,7 @@ class TNL2KDataset(BaseSOTDataset):
             ann = osp.join(seq_dir, 'groundtruth.txt')
             img_dir = osp.join(seq_dir, 'imgs')
             if self.check_frames or osp.isdir(img_dir):
-                frame_names = list_frames(img_dir)
+                frame_names = list_sot_frames(img_dir)
                 boxes = read_bbox_file(ann, len(frame_names))
             else:  # annotations only (evaluation without images)
                 boxes = read_bbox_file(ann)

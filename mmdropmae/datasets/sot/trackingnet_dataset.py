@@ -15,7 +15,7 @@ import os.path as osp
 from typing import List, Sequence, Union
 
 from mmdropmae.registry import DATASETS
-from .base_sot_dataset import (BaseSOTDataset, SOTAnnotationError, list_frames, natural_key,
+from .base_sot_dataset import (BaseSOTDataset, SOTAnnotationError, list_sot_frames, natural_key,
                                read_bbox_file, read_name_list)
 
 TRAIN_CHUNKS = tuple(f'TRAIN_{i}' for i in range(12))
@@ -65,7 +65,7 @@ class TrackingNetDataset(BaseSOTDataset):
                 ann = osp.join(anno_dir, name + '.txt')
                 img_dir = osp.join(self.data_root, chunk, 'frames', name)
                 if self.check_frames or test:
-                    frame_names = list_frames(img_dir)
+                    frame_names = list_sot_frames(img_dir)
                     boxes = read_bbox_file(ann, len(frame_names), allow_first_only=test)
                     num_frames = len(frame_names)
                 else:

@@ -49,7 +49,7 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.dataset import BaseDataset
 
-from mmdropmae.utils.fileio import list_image_stems, load_vos_mask
+from mmdropmae.utils.fileio import load_vos_mask
 from mmdropmae.utils.image import image_size
 
 #: Keys of a sequence entry.
@@ -61,12 +61,6 @@ SEQUENCE_KEYS = ('video_name', 'frame_names', 'frame_paths', 'mask_paths', 'num_
 FRAME_KEYS = ('video_name', 'frame_id', 'frame_name', 'img_path', 'gt_mask_path',
               'init_object_ids', 'num_frames', 'height', 'width', 'object_ids', 'first_frames',
               'object_categories', 'single_object', 'is_first_frame', 'is_last_frame')
-
-#: Sorted frame stems of a folder, an error naming it when missing or empty
-#: (:func:`mmdropmae.utils.fileio.list_image_stems`; the old name, still
-#: imported by the DAVIS loader). ``image_size`` (imported above) likewise
-#: stays importable from here.
-list_frames = list_image_stems
 
 
 def read_checked_mask(mask_path: str, frame_path: str, frame_size: Optional[tuple] = None,

@@ -6,8 +6,8 @@ from typing import Dict, List, Optional
 from mmengine.logging import MMLogger
 
 from mmdropmae.registry import DATASETS
-from .base import (BaseVOSDataset, image_size, list_frames, read_checked_mask,
-                   sequence_entry)
+from mmdropmae.utils.fileio import list_image_stems
+from .base import BaseVOSDataset, image_size, read_checked_mask, sequence_entry
 from .palette import DAVIS_PALETTE
 
 
@@ -96,7 +96,7 @@ def load_davis_sequences(data_root: str,
         if not osp.isdir(img_dir):
             raise FileNotFoundError(f'sequence {seq!r} (listed in {imageset_file}) has no frame '
                                     f'folder {img_dir}')
-        frame_names = list_frames(img_dir, f'frame folder of sequence {seq!r}')
+        frame_names = list_image_stems(img_dir, f'frame folder of sequence {seq!r}')
         frame_paths = []
         for n in frame_names:
             p = osp.join(img_dir, n + '.jpg')
