@@ -189,6 +189,15 @@ def test_lasot(synthetic_lasot_root):
     # bbox_min_size marks small boxes invisible
     big = LaSOTDataset(data_root=root, bbox_min_size=1000)
     assert not big.get_sequence(2)['visible'].any()
+    # the test view carries the visibility labels apart from the box check
+    # (what pytracking's LaSOT analysis uses): labels say visible here
+    frames = LaSOTDataset(data_root=root, bbox_min_size=1000, test_mode=True)
+    start = sum(frames.get_len_per_video(i) for i in range(2))
+    info = frames.get_data_info(start)
+    assert info['visible'] is False and info['target_visible'] is True
+    first = frames.get_data_info(0)  # airplane-1: out-of-view frames are labelled
+    labels = [frames.get_data_info(k)['target_visible'] for k in range(len(oov))]
+    assert labels == (~oov & ~occ).tolist() and first['has_gt']
 
 
 # ------------------------------------------------------ hand-written formats
@@ -211,6 +220,7 @@ def test_trackingnet(tmp_path):
     assert a['chunk'] == 'TRAIN_0'
     b = ds.get_sequence(1)
     assert b['visible'].tolist() == [True, False]  # 0-size box -> not visible
+    assert b['target_visible'] is None  # TrackingNet has no visibility labels
     test = TrackingNetDataset(data_root=str(root), chunks='test', test_mode=True)
     assert len(test) == 4 and test.get_sequence(0)['gt_bboxes'].shape == (1, 4)
     assert not test.get_data_info(2)['has_gt']

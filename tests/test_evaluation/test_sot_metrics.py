@@ -3,13 +3,27 @@
 Boxes are x, y, w, h. Ground truth G = (0, 0, 10, 10) (pixels 0..9, centre
 4.5, 4.5 in the pixel-inclusive convention). Predictions used below:
 
-====================  ===========  =================  ==================
-prediction             IoU with G   centre error (px)  normalised (/10)
-====================  ===========  =================  ==================
-(0, 0, 10, 5)          50/100=0.5   |(4.5,2)-G|=2.5    0.25
-(5, 0, 10, 10)         50/150=1/3   5                  0.5
-(20, 0, 10, 10)        0            20 (exactly)       2.0
-====================  ===========  =================  ==================
+===================  ===========  =================  ==================
+prediction            IoU with G   centre error (px)  normalised (/10)
+===================  ===========  =================  ==================
+HALF (0, 0, 10, 5)    50/100=0.5   |(4.5,2)-G|=2.5    0.25
+SHIFT (5, 0, 10, 10)  50/150=1/3   5                  0.5
+AWAY (20, 0, 10, 10)  0            20 (exactly)       2.0
+FAR (50, 50, 10, 10)  0            50*sqrt(2)         5*sqrt(2)
+===================  ===========  =================  ==================
+
+OPE rules (OSTrack / DropTrack / pytracking
+``lib/test/analysis/extract_results.py``, ``exclude_invalid_frames=False``):
+every frame is in the denominator; an invalid frame (0-size ground truth, or
+the LaSOT labels say invisible) has overlap -1 (fails success at every
+threshold), centre error inf (fails precision) and normalised error -1
+(*passes* normalised precision; LaSOT only: inf for label-invisible frames).
+Counting success thresholds ``IoU > t`` over t = 0, 0.05, ..., 1: an IoU of
+1 passes 20 of the 21, 0.5 passes 10 (t = 0..0.45), 1/3 passes 7
+(t = 0..0.30), 0 and -1 pass none. AUC = passes summed over frames and
+thresholds / (21 * N). The "old" numbers in the comments are the previous
+implementation's (absent frames excluded outside LaSOT, normalised error of
+an absent frame a failure); every test below fails on it.
 """
 import os
 import os.path as osp
@@ -28,12 +42,32 @@ from mmdropmae.evaluation.metrics import GOT10kMetric, OPEMetric
 from mmdropmae.registry import METRICS
 
 G = [0, 0, 10, 10]
+Z = [0, 0, 0, 0]  # absent target as a 0-size box (TNL2K, LaSOT out of view)
+HALF, SHIFT, AWAY, FAR = [0, 0, 10, 5], [5, 0, 10, 10], [20, 0, 10, 10], [50, 50, 10, 10]
 SEQ_A_GT = np.array([G] * 4, float)
-SEQ_A_PRED = np.array([[50, 50, 10, 10],  # frame 0: replaced by the gt -> IoU 1
-                       [0, 0, 10, 5],     # IoU 0.5
-                       [5, 0, 10, 10],    # IoU 1/3
-                       [20, 0, 10, 10]],  # IoU 0, centre error exactly 20
+SEQ_A_PRED = np.array([FAR,     # frame 0: replaced by the gt -> IoU 1
+                       HALF,    # IoU 0.5
+                       SHIFT,   # IoU 1/3
+                       AWAY],   # IoU 0, centre error exactly 20
                       float)
+
+# S: the sequence of the per-preset table: frame 2 has a positive box but the
+# labels say invisible (LaSOT full occlusion / GOT-10k cover 0), frame 3 a
+# 0-size box while the labels say visible.
+S_GT = np.array([G, G, G, Z, G], float)
+S_PRED = np.array([FAR, HALF, SHIFT, SHIFT, AWAY], float)
+S_LABELS = np.array([True, True, False, True, True])
+
+
+def _scores(res):
+    """(AUC, P@20, NP@0.2) of a sequence_ope or evaluate_ope result."""
+    if 'auc' in res:
+        return res['auc'], res['precision'], res['norm_precision']
+    return res['success'].mean(), res['precision'][20], res['norm_precision'][20]
+
+
+def _check(res, auc, prec, norm_prec):
+    assert _scores(res) == pytest.approx((auc, prec, norm_prec), abs=1e-12)
 
 
 def test_iou_and_centre_error_by_hand():
@@ -42,15 +76,27 @@ def test_iou_and_centre_error_by_hand():
     np.testing.assert_allclose(F.center_error(SEQ_A_PRED[1:], SEQ_A_GT[1:]), [2.5, 5, 20])
     np.testing.assert_allclose(F.center_error(SEQ_A_PRED[1:], SEQ_A_GT[1:], normalized=True),
                                [0.25, 0.5, 2.0])
-    # identical boxes: exactly 1 (clipped), even for non-integer coordinates
-    b = np.array([[0.1, 0.7, 0.3, 3.3]])
-    assert F.iou_pixel(b, b)[0] == 1.0
+    # integer boxes: identical boxes give exactly 1
+    assert F.iou_pixel(np.array([G], float), np.array([G], float))[0] == 1.0
     # GOT-10k bound: pred (15,0,10,10) vs gt (10,0,10,10) in a 20x20 image
     p, g = np.array([[15., 0, 10, 10]]), np.array([[10., 0, 10, 10]])
     np.testing.assert_allclose(F.iou_continuous(p, g), [50 / 150])
     np.testing.assert_allclose(F.iou_continuous(p, g, bound=(20, 20)), [50 / 100])
     assert F.iou_continuous(np.array([[np.nan] * 4]), g)[0] == 0.0
     assert len(F.SUCCESS_THRESHOLDS) == 21 and F.SUCCESS_THRESHOLDS[10] == 0.5
+
+
+def test_iou_not_clipped_like_the_reference():
+    """calc_iou_overlap does not clip: for b = (0.1, 0.7, 0.3, 3.3), float64
+    gives the intersection width (0.1 + 0.3 - 1) - 0.1 + 1 =
+    0.30000000000000004, so intersection 0.9900000000000001 > area
+    0.3 * 3.3 = 0.9899999999999999 and IoU(b, b) = 1.0000000000000004 > 1:
+    frame 0 (prediction := gt) passes even t = 1.0. Old: clipped to 1."""
+    b = [0.1, 0.7, 0.3, 3.3]
+    assert F.iou_pixel(np.array([b]), np.array([b]))[0] == 1.0000000000000004
+    r = F.sequence_ope(np.array([FAR, b], float), np.array([b, b], float))
+    # both frames pass all 21 thresholds: AUC 42 / (21 * 2) = 1; errors 0
+    _check(r, 1.0, 1.0, 1.0)  # old: 20/21
 
 
 def test_ope_success_strict_threshold_and_auc():
@@ -78,32 +124,133 @@ def test_ope_first_frame_conventions():
     assert r['success'][0] == 0.5 and r['precision'][20] == 0.75
 
 
-def test_ope_absent_frames_fail_vs_exclude():
-    vis = np.array([True, True, False, True])  # frame 2 absent
-    fail = F.sequence_ope(SEQ_A_PRED, SEQ_A_GT, vis, absent='fail')
-    # remaining IoUs 1, 0.5, 0; denominator 4 (LaSOT)
-    np.testing.assert_allclose(fail['success'], [0.5] * 10 + [0.25] * 10 + [0.0])
-    assert fail['success'].mean() == pytest.approx(7.5 / 21)
-    assert fail['precision'][20] == 0.75 and fail['num_frames'] == 4
-    excl = F.sequence_ope(SEQ_A_PRED, SEQ_A_GT, vis, absent='exclude')
-    # denominator 3 (pytracking default)
-    np.testing.assert_allclose(excl['success'], [2 / 3] * 10 + [1 / 3] * 10 + [0.0])
-    assert excl['success'].mean() == pytest.approx(10 / 21)
-    assert excl['precision'][20] == 1.0 and excl['num_frames'] == 3
-    # a zero-size gt box is treated like an absent frame
-    gt = SEQ_A_GT.copy()
-    gt[2] = [3, 3, 0, 0]
-    z = F.sequence_ope(SEQ_A_PRED, gt, absent='exclude')
-    np.testing.assert_allclose(z['success'], excl['success'])
-    assert F.sequence_ope(SEQ_A_PRED, SEQ_A_GT, np.zeros(4, bool)) is None
+def test_invalid_gt_frame_rule_tnl2k_zero_size_box():
+    """TNL2K marks an absent target with a 0-size box: overlap -1, centre
+    error inf, normalised error -1, and the frame stays in the denominator."""
+    gt = np.array([G, G, Z, G], float)
+    pred = np.array([FAR, HALF, SHIFT, AWAY], float)
+    res = F.evaluate_ope([pred], [gt], dataset='tnl2k')
+    # per frame: IoU 1, 0.5, -1, 0; error 0, 2.5, inf, 20; normalised 0, 0.25, -1, 2
+    # success: frames 0, 1 pass 20 + 10 thresholds -> 30 / (21 * 4) = 7.5 / 21
+    # P@20: errors 0, 2.5, 20 pass, inf fails -> 3/4
+    # NP@0.2: 0 and -1 pass, 0.25 and 2 fail -> 2/4
+    _check(res, 30 / 84, 3 / 4, 2 / 4)  # old: 30/63 = 10/21, 1, 1/3 (frame 2 dropped)
+    r = res['per_sequence'][0]
+    np.testing.assert_allclose(r['ious'], [1, 0.5, -1, 0])
+    np.testing.assert_allclose(r['center_errors'], [0, 2.5, np.inf, 20])
+    np.testing.assert_allclose(r['norm_center_errors'], [0, 0.25, -1, 2])
+    assert r['num_frames'] == 4 and r['num_valid'] == 3
 
 
-def test_ope_invalid_predictions_take_previous_box():
-    pred = SEQ_A_PRED.copy()
-    pred[2] = [np.nan] * 4  # -> frame 1's box (IoU 0.5)
-    pred[3] = [1, 1, 0, 5]  # zero width -> again frame 1's box
-    r = F.sequence_ope(pred, SEQ_A_GT)
-    assert r['success'][0] == 1.0 and r['success'][10] == 0.25
+def test_lasot_rule_label_invisible_vs_zero_size():
+    """LaSOT: frame 2 invisible by the labels (box positive), frame 3 a 0-size
+    box with the labels visible. Both invalid (overlap -1, centre error inf);
+    the normalised error is inf for frame 2 (the reference's LaSOT-only rule)
+    but -1 (a pass) for frame 3. LaSOT_ext has no such rule: -1 for both."""
+    lasot = F.evaluate_ope([S_PRED], [S_GT], [S_LABELS], dataset='lasot')
+    # success: frames 0, 1 -> (20 + 10) / (21 * 5) = 2/7; P@20: frames 0, 1, 4 -> 3/5
+    # NP@0.2: frame 0 (0) and frame 3 (-1) -> 2/5
+    _check(lasot, 30 / 105, 3 / 5, 2 / 5)  # old: NP 1/5 (frame 3 failed)
+    ext = F.evaluate_ope([S_PRED], [S_GT], [S_LABELS], dataset='lasot_ext')
+    # NP@0.2: frames 0, 2, 3 -> 3/5
+    _check(ext, 30 / 105, 3 / 5, 3 / 5)  # old: NP 1/5
+    np.testing.assert_allclose(lasot['per_sequence'][0]['norm_center_errors'],
+                               [0, 0.25, np.inf, -1, 2])
+    np.testing.assert_allclose(ext['per_sequence'][0]['norm_center_errors'],
+                               [0, 0.25, -1, -1, 2])
+
+
+def test_nan_and_zero_size_predictions():
+    """A zero-size prediction (reference rule) and a NaN one (the reference
+    raises; LaSOT MATLAB toolkit rule) take the previous frame's box, after
+    that one's own replacement; next to an absent (0-size) ground truth."""
+    gt = np.array([G, G, G, Z, G], float)
+    pred = np.array([FAR, HALF, [np.nan] * 4, [1, 1, 0, 5], SHIFT], float)
+    r = F.sequence_ope(pred, gt)
+    # frames 2 and 3 become HALF (frame 3 copies the already replaced frame 2)
+    np.testing.assert_allclose(r['ious'], [1, 0.5, 0.5, -1, 1 / 3])
+    # success passes: 20 + 10 + 10 + 0 + 7 = 47 -> 47 / 105
+    # P@20: errors 0, 2.5, 2.5, inf, 5 -> 4/5; NP@0.2: 0 and -1 pass -> 2/5
+    _check(r, 47 / 105, 4 / 5, 2 / 5)  # old (tnl2k): 47/84, 1, 1/4
+    _check(F.evaluate_ope([pred], [gt], dataset='tnl2k'), 47 / 105, 4 / 5, 2 / 5)
+    # a NaN first prediction is the ground truth's box for the filling
+    pred0 = np.array([[np.nan] * 4, [0, 0, 0, 0], HALF], float)
+    r0 = F.sequence_ope(pred0, np.array([G, G, G], float))
+    np.testing.assert_allclose(r0['ious'], [1, 1, 0.5])
+
+
+def test_first_frame_rule():
+    """Frame 0's prediction is replaced by the ground truth *after* the
+    zero-size filling, so frame 1's 0-size prediction inherits the raw
+    frame-0 box (AWAY), as in the reference; frame 0 stays counted."""
+    gt = np.array([G, G, Z], float)
+    pred = np.array([AWAY, [3, 3, 0, 0], HALF], float)
+    r = F.sequence_ope(pred, gt)
+    # IoU 1, 0, -1; errors 0, 20, inf; normalised 0, 2, -1
+    # success: frame 0 passes 20 thresholds -> 20 / 63; P@20: errors 0, 20 -> 2/3
+    # NP@0.2: 0 and -1 pass, 2 fails -> 2/3
+    _check(r, 20 / 63, 2 / 3, 2 / 3)  # old: 10/21, 1, 1/2
+    np.testing.assert_allclose(r['ious'], [1, 0, -1])
+    np.testing.assert_allclose(r['center_errors'], [0, 20, np.inf])
+    # scoring the raw first prediction instead: IoUs 0, 0, -1; errors 20, 20, inf
+    _check(F.sequence_ope(pred, gt, first_frame='pred'), 0.0, 2 / 3, 1 / 3)
+
+
+# per preset, on S: (AUC, P@20, NP@0.2), worked frame by frame
+# frame:            0          1            2 (labels: invisible)   3 (0-size)   4
+# IoU / err / nerr  1/0/0      .5/2.5/.25   with labels: -1/inf/-1  -1/inf/-1    0/20/2
+#                                           (LaSOT: -1/inf/inf)
+#                                           without: 1/3/5/.5
+# with labels:    success (20+10)/105, P@20 frames 0,1,4, NP@0.2 frames 0,3 (+2 w/o LaSOT rule)
+# without labels: success (20+10+7)/105, P@20 frames 0,1,2,4, NP@0.2 frames 0,3
+PRESET_CASES = {
+    'lasot': (30 / 105, 3 / 5, 2 / 5),        # old: 30/105, 3/5, 1/5
+    'lasot_ext': (30 / 105, 3 / 5, 3 / 5),    # old: 30/105, 3/5, 1/5
+    'default': (30 / 105, 3 / 5, 3 / 5),      # old: 30/63, 1, 1/3
+    'tnl2k': (37 / 105, 4 / 5, 2 / 5),        # old: 30/63, 1, 1/3 (labels used, frames dropped)
+    'trackingnet': (37 / 105, 4 / 5, 2 / 5),  # old: 30/63, 1, 1/3
+    'itb': (37 / 105, 4 / 5, 2 / 5),          # old: 30/63, 1, 1/3
+    'otb': (37 / 105, 4 / 5, 2 / 5),          # old: 30/63, 1, 1/3
+    'got10k': (37 / 105, 4 / 5, 2 / 5),       # old: 30/63, 1, 1/3 (cover == 0 ignored now)
+}
+
+
+@pytest.mark.parametrize('preset', sorted(PRESET_CASES))
+def test_ope_presets_by_hand(preset):
+    res = F.evaluate_ope([S_PRED], [S_GT], [S_LABELS], dataset=preset)
+    _check(res, *PRESET_CASES[preset])
+    assert res['absent'] == 'pytracking' and res['first_frame'] == 'gt'
+    assert res['per_sequence'][0]['num_frames'] == 5  # every frame counted
+    assert F.ope_preset(preset) == ('pytracking', 'gt')
+    rules = F.ope_rules(preset)
+    assert rules['use_visible'] == (preset in ('lasot', 'lasot_ext', 'default'))
+    assert rules['lasot_rule'] == (preset == 'lasot')
+    assert F.ope_rules('LaSOT') == F.ope_rules('lasot')
+    assert F.ope_rules('uav') == F.ope_rules('default')
+
+
+def test_absent_options():
+    """'exclude' (the cleaner variant) and 'fail', on S with the TNL2K
+    preset (labels ignored: frames 0, 1, 2, 4 valid, frame 3 invalid)."""
+    excl = F.evaluate_ope([S_PRED], [S_GT], [S_LABELS], dataset='tnl2k', absent='exclude')
+    # 4 frames: success (20 + 10 + 7 + 0) / 84; P@20 4/4; NP@0.2 frame 0 only -> 1/4
+    _check(excl, 37 / 84, 1.0, 1 / 4)
+    assert excl['per_sequence'][0]['num_frames'] == 4
+    fail = F.evaluate_ope([S_PRED], [S_GT], [S_LABELS], dataset='tnl2k', absent='fail')
+    # 5 frames, frame 3 fails all three: NP@0.2 frame 0 only -> 1/5
+    _check(fail, 37 / 105, 4 / 5, 1 / 5)
+    # with the labels too, 'exclude' is the previous implementation's TNL2K rule
+    old = F.evaluate_ope([S_PRED], [S_GT], [S_LABELS], dataset='tnl2k', absent='exclude',
+                         use_visible=True)
+    _check(old, 30 / 63, 1.0, 1 / 3)
+    # 'exclude' leaves out a sequence without a valid frame; 'pytracking' keeps it
+    assert F.sequence_ope(SEQ_A_PRED, SEQ_A_GT, np.zeros(4, bool), absent='exclude') is None
+    r = F.sequence_ope(SEQ_A_PRED, SEQ_A_GT, np.zeros(4, bool))
+    _check(r, 0.0, 0.0, 1.0)  # all invalid: -1 / inf / -1
+    with pytest.raises(ValueError, match='absent must be one of'):
+        F.sequence_ope(SEQ_A_PRED, SEQ_A_GT, absent='drop')
+    with pytest.raises(ValueError, match='4 visibility flags for 5'):
+        F.sequence_ope(S_PRED, S_GT, np.ones(4, bool))
 
 
 def test_ope_sequence_averaged():
@@ -116,7 +263,6 @@ def test_ope_sequence_averaged():
     assert res['num_sequences'] == 2
     perfect = F.evaluate_ope([SEQ_A_GT.copy()], [SEQ_A_GT])
     assert perfect['auc'] == pytest.approx(20 / 21)
-    assert F.ope_preset('LaSOT') == ('fail', 'gt') and F.ope_preset('tnl2k') == ('exclude', 'gt')
 
 
 # GOT-10k: 20x20 images; frame 0 and invisible frames excluded; frame-averaged
@@ -204,6 +350,46 @@ def test_ope_metric_from_samples(tmp_path):
     boxes = np.loadtxt(tmp_path / 'res' / 'seqA.txt', delimiter=',')
     np.testing.assert_allclose(boxes, SEQ_A_PRED)
     assert not [f for f in os.listdir(tmp_path / 'res') if f.startswith('.tmp')]
+
+
+def _s_samples(with_labels):
+    """S as a dataset delivers it: ``visible`` = labels and a valid box
+    (frame 3's 0-size box is not visible); ``target_visible`` = the labels."""
+    out = _dict_samples(0, 'S', S_PRED, S_GT, visible=S_LABELS & (S_GT[:, 2] > 0))
+    if with_labels:
+        for s, v in zip(out, S_LABELS):
+            s['target_visible'] = bool(v)
+    return out
+
+
+@pytest.mark.parametrize('preset', ['lasot', 'lasot_ext', 'tnl2k', 'got10k'])
+def test_ope_metric_same_rules_as_functions(preset):
+    m = OPEMetric(dataset=preset)
+    m.process({}, _s_samples(with_labels=True))
+    res = m.evaluate(5)
+    assert (res['auc'], res['precision'], res['norm_precision']) == pytest.approx(
+        PRESET_CASES[preset], abs=1e-12)
+    assert m.last_results['absent'] == 'pytracking'
+
+
+def test_ope_metric_target_visible_and_overrides():
+    # without target_visible, LaSOT's label-invisible rule also hits frame 3
+    # (its `visible` is False because of the 0-size box): NP@0.2 1/5 not 2/5
+    m = OPEMetric(dataset='lasot')
+    m.process({}, _s_samples(with_labels=False))
+    assert m.evaluate(5)['norm_precision'] == pytest.approx(1 / 5)
+    m = OPEMetric(dataset='tnl2k', absent='exclude')
+    m.process({}, _s_samples(with_labels=True))
+    res = m.evaluate(5)
+    assert (res['auc'], res['precision'], res['norm_precision']) == pytest.approx(
+        (37 / 84, 1.0, 1 / 4))
+    m = OPEMetric(dataset='tnl2k', absent='exclude', use_visible=True)
+    m.process({}, _s_samples(with_labels=True))
+    assert m.evaluate(5)['auc'] == pytest.approx(30 / 63)
+    with pytest.raises(ValueError, match='absent must be one of'):
+        OPEMetric(absent='drop')
+    with pytest.raises(ValueError, match='first_frame must be one of'):
+        OPEMetric(first_frame='first')
 
 
 def test_got10k_metric_and_result_files(tmp_path):

@@ -11,9 +11,17 @@ tracker's published raw results). Prints the metric table (%), and writes to
 
 Conventions (docs/sot_evaluation.md): GOT-10k AO / SR0.5 / SR0.75 follow the
 official GOT-10k toolkit (first frame and invisible frames excluded,
-frame-averaged); AUC / precision@20px / normalised precision@0.2 follow
-pytracking and the LaSOT toolkit (21 thresholds, strict ``>``, first frame =
-ground truth, sequence-averaged; LaSOT: absent frames count as failures).
+frame-averaged); AUC / precision@20px / normalised precision@0.2 follow the
+analysis code of OSTrack / DropTrack / pytracking
+(``lib/test/analysis/extract_results.py``, default
+``exclude_invalid_frames=False``): 21 thresholds, strict ``>``, first frame =
+ground truth, sequence-averaged, every frame in the denominator; a frame with
+invalid or absent ground truth has overlap -1, centre error inf and
+normalised error -1 (LaSOT: inf where the labels say invisible).
+``--absent exclude`` gives the cleaner variant (such frames leave the
+numerators and the denominator). TrackingNet: NP@0.2 is pytracking's value at
+0.20, not the TrackingNet server's normalised precision (the area under its
+0-0.5 curve).
 
 Examples::
 
@@ -41,6 +49,7 @@ from mmdropmae.datasets.sot import (GOT10kDataset, ITBDataset, LaSOTDataset,  # 
                                     TrackingNetDataset)
 from mmdropmae.evaluation.functional.sot_eval import (evaluate_result_dir,  # noqa: E402
                                                       load_sequences_gt)
+from mmdropmae.evaluation.functional.sot_metrics import ABSENT_RULES  # noqa: E402
 from mmdropmae.evaluation.functional.sot_results import SOTResultError  # noqa: E402
 
 DATASETS = ('got10k', 'lasot', 'lasot_ext', 'trackingnet', 'tnl2k', 'itb')
@@ -63,6 +72,12 @@ def parse_args(argv=None):
                    'comma-separated folder names (e.g. TRAIN_11)')
     p.add_argument('--layout', default=None, help='result layout if not the dataset\'s own '
                    '(got10k, lasot, pytracking, ...)')
+    p.add_argument('--absent', default=None, choices=ABSENT_RULES,
+                   help='OPE rule for frames with invalid or absent ground truth (default: '
+                   "the dataset preset, 'pytracking': every frame counted, such frames fail "
+                   "success and precision and pass normalised precision; 'fail': they fail "
+                   "all three; 'exclude': left out of numerators and denominator). GOT-10k "
+                   'AO/SR are not affected')
     return p.parse_args(argv)
 
 
@@ -95,7 +110,7 @@ def labels_for(args):
     return labels
 
 
-def format_table(dataset: str, rows) -> str:
+def format_table(dataset: str, rows, absent: str = 'pytracking') -> str:
     cols = (['AO', 'SR0.5', 'SR0.75'] if dataset == 'got10k' else []) + \
         ['AUC', 'P@20', 'NP@0.2']
     keys = (['ao', 'sr50', 'sr75'] if dataset == 'got10k' else []) + \
@@ -106,8 +121,12 @@ def format_table(dataset: str, rows) -> str:
     for label, metrics in rows:
         lines.append(f'{label:<{width}}  ' +
                      '  '.join(f'{100 * metrics[k]:7.2f}' for k in keys))
-    note = ('(%; AO/SR: GOT-10k toolkit; AUC/P/NP: pytracking conventions)'
-            if dataset == 'got10k' else '(%; pytracking / LaSOT toolkit conventions)')
+    ope = ('OSTrack/pytracking extract_results rules, every frame counted'
+           if absent == 'pytracking' else f'OSTrack/pytracking rules, absent={absent!r}')
+    note = f'(%; AO/SR: GOT-10k toolkit; AUC/P/NP: {ope})' if dataset == 'got10k' \
+        else f'(%; {ope})'
+    if dataset == 'trackingnet':
+        note += "\n(NP@0.2 = the curve at 0.20, not the TrackingNet server's area under it)"
     return '\n'.join(lines + [note])
 
 
@@ -134,15 +153,15 @@ def main(argv=None):
     try:
         dataset = build_dataset(args)
         sequences = load_sequences_gt(dataset)
-        results = [evaluate_result_dir(sequences, d, args.dataset, args.layout)
-                   for d in args.results]
+        results = [evaluate_result_dir(sequences, d, args.dataset, args.layout,
+                                       absent=args.absent) for d in args.results]
     except (SOTResultError, SOTAnnotationError, ValueError) as e:
         raise SystemExit(f'error: {e}')
     rows = [(lab, r['metrics']) for lab, r in zip(labels, results)]
     title = TITLES[args.dataset]
     print(f'{title}: {len(sequences)} sequences, {sum(s["num_frames"] for s in sequences)} '
           'frames')
-    print(format_table(args.dataset, rows))
+    print(format_table(args.dataset, rows, results[0]['rules']['absent']))
 
     os.makedirs(args.out_dir, exist_ok=True)
     succ_key = 'ao' if args.dataset == 'got10k' else 'auc'
@@ -155,6 +174,7 @@ def main(argv=None):
          [(lab, r['metrics']['precision'], r['curves']['precision_thresholds'],
            r['curves']['precision']) for lab, r in zip(labels, results)], (0, 50))
     summary = {lab: dict(result_dir=d, metrics=r['metrics'], per_sequence=r['per_sequence'],
+                         rules=r['rules'],
                          curves={k: np.asarray(v).tolist() for k, v in r['curves'].items()})
                for lab, d, r in zip(labels, args.results, results)}
     with open(osp.join(args.out_dir, 'metrics.json'), 'w') as f:

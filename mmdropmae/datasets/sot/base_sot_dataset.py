@@ -67,6 +67,9 @@ order then frame order, and ``dataset.get_data_info(i)`` is one frame:
 ``init_bbox``      ``float32`` (4,) xyxy box of frame 0 (what a tracker is
                    initialised with)
 ``visible``        bool, see above (False when the frame has no annotation)
+``target_visible`` bool, the visibility *labels* alone (LaSOT's occlusion /
+                   out-of-view, GOT-10k's absence), or None when the data set
+                   has none or the frame has no annotation
 ``has_gt``         bool, the frame has a ground-truth box
 ``ori_shape``      ``(h, w)`` when known, else ``None`` (the image loading
                    transform sets it)
@@ -277,6 +280,9 @@ class BaseSOTDataset(BaseDataset):
                 raise SOTAnnotationError(
                     f'{video_name}: {len(absent)} absence flags for {len(gt)} boxes')
             visible &= ~absent
+        # the visibility labels alone (LaSOT: ~full_occlusion & ~out_of_view),
+        # which pytracking's analysis uses apart from the box check
+        target_visible = None if absent is None else ~absent
         if frame_names is None and frame_template is None:
             raise ValueError('either frame_names or frame_template is required')
         if frame_names is not None and frame_template is not None and all(
@@ -292,6 +298,7 @@ class BaseSOTDataset(BaseDataset):
             gt_bboxes=gt,
             ann_complete=bool(len(gt) == num_frames),
             visible=visible,
+            target_visible=target_visible,
             img_shape=tuple(int(v) for v in img_shape) if img_shape is not None else None,
             attrs=dict(attrs or {}),
             language=language,
@@ -441,9 +448,13 @@ class BaseSOTDataset(BaseDataset):
             raise IndexError(f'frame {frame_id} out of range for {info["video_name"]} ({n})')
         gt = info['gt_bboxes']
         has_gt = frame_id < len(gt) and (info['ann_complete'] or frame_id == 0)
+        labels = info.get('target_visible')
+        target_visible = None
         if has_gt:
             xywh = gt[frame_id].copy()
             visible = bool(info['visible'][frame_id])
+            if labels is not None:
+                target_visible = bool(labels[frame_id])
         else:
             xywh = np.full(4, np.nan, np.float32)
             visible = False
@@ -459,6 +470,7 @@ class BaseSOTDataset(BaseDataset):
             gt_bbox_xywh=xywh,
             init_bbox=init,
             visible=visible,
+            target_visible=target_visible,
             has_gt=bool(has_gt),
             ori_shape=info['img_shape'],
             dataset=info['dataset'])

@@ -287,8 +287,8 @@ class PackTrackingFrame(BaseTransform):
                  meta_keys: Sequence[str] = (
                      'img_path', 'frame_id', 'video_id', 'video_name',
                      'video_length', 'gt_bbox', 'gt_bbox_xywh', 'init_bbox',
-                     'visible', 'has_gt', 'ori_shape', 'img_shape', 'dataset',
-                     'sample_idx')):
+                     'visible', 'target_visible', 'has_gt', 'ori_shape', 'img_shape',
+                     'dataset', 'sample_idx')):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: Dict) -> Dict:

@@ -1,52 +1,90 @@
 """One-pass-evaluation (OPE) and GOT-10k metrics of single-object tracking,
 as pure numpy functions on ``x, y, w, h`` boxes (pixels, 0-based).
 
-Conventions (which toolkit, and why)
-------------------------------------
-Two families of official toolkits disagree on details; each function names the
-one it follows. Both use **strict** ``IoU > threshold`` for success and
-``error <= threshold`` for precision.
+Two families of official code disagree on details; each function names the
+one it follows. See ``docs/sot_evaluation.md`` for the table per dataset.
 
-**OPE (LaSOT, LaSOT_ext, TrackingNet, TNL2K, ITB, OTB-style)** follows
-pytracking ``pytracking/analysis/extract_results.py`` (which OSTrack and
-DropTrack use to report their LaSOT/TNL2K numbers, so our numbers compare with
-the paper's) and agrees with the LaSOT MATLAB toolkit on every point below:
+OPE (LaSOT, LaSOT_ext, TrackingNet, TNL2K, ITB, OTB-style)
+----------------------------------------------------------
+Follows the analysis code DropTrack's and OSTrack's LaSOT / LaSOT_ext / TNL2K
+/ ITB numbers come from: ``lib/test/analysis/extract_results.py`` of
+botaoye/OSTrack (identical in jimmy-dq/DropTrack), functions
+``calc_err_center``, ``calc_iou_overlap``, ``calc_seq_err_robust`` and
+``extract_results`` with its default ``exclude_invalid_frames=False``, and
+``lib/test/analysis/plot_results.py`` (``get_auc_curve``, ``get_prec_curve``)
+for the summary. These are pytracking's ``pytracking/analysis/`` files
+(visionml/pytracking); see "valid frame" below for the one later change
+there. Per sequence:
 
-* success curve over the 21 thresholds ``0:0.05:1`` (``i * 0.05``),
-  ``IoU > t``; **AUC = the mean of the 21 success rates** (not a trapezoid
-  integral);
-* IoU and centres in the *pixel-inclusive* convention of both toolkits: a box
-  covers ``x .. x + w - 1``; centre ``x + (w - 1) / 2``; intersection
-  ``max(0, min(r1, r2) - max(l1, l2) + 1)``. (Algebraically this IoU equals
-  the continuous one, and centre *differences* are the same in both
-  conventions, so the choice never changes a number; we keep the toolkits'
-  formulas.) IoU is clipped to ``[0, 1]``, so identical boxes give exactly 1,
-  which is **not** ``> 1.0``: a perfect tracker scores AUC = 20/21 = 0.952
-  (as in pytracking, the LaSOT and the OTB toolkits);
-* precision: centre distance ``<= t`` for ``t = 0..50`` px, reported at 20 px;
-* normalised precision: centres divided by the ground-truth ``w`` and ``h``
-  (per axis) before the distance, thresholds ``0:0.01:0.5``, reported at
-  **0.20** (pytracking's ``Norm Precision``; the TrackingNet server instead
-  averages this curve over 0-0.5, see ``docs/sot_evaluation.md``);
-* **first frame counted**, with the prediction replaced by the ground truth
-  (both toolkits do ``pred[0] = gt[0]``);
-* a prediction that is NaN or has ``w <= 0`` or ``h <= 0`` is replaced by the
-  previous frame's prediction (LaSOT toolkit rule; pytracking does the same
-  for zero sizes);
-* frames whose target is absent (not ``visible``, or a ground-truth box with
-  ``w <= 0`` / ``h <= 0``): ``absent='fail'`` (LaSOT, LaSOT_ext: both toolkits
-  divide by the full sequence length, so an absent frame counts as a failure
-  at every threshold) or ``absent='exclude'`` (pytracking for every other
-  dataset: such frames leave the numerator and the denominator);
-* **sequence-averaged**: each sequence gets its own curves, the dataset curve
-  is their mean (every sequence weighs the same).
+* **predictions** (``calc_seq_err_robust``): a predicted box with ``w == 0``
+  or ``h == 0`` in frames 1.. is replaced by the previous frame's (already
+  replaced) prediction; this happens *before* frame 0 is overwritten, so
+  frame 1 may inherit the raw frame-0 prediction. The reference raises on a
+  NaN prediction or a negative size; we replace those by the previous frame's
+  box as well (the LaSOT MATLAB toolkit's ``calc_seq_err_robust.m`` rule), so
+  every number the reference produces is unchanged;
+* **first frame** counted, with the prediction replaced by the ground truth
+  (``pred_bb[0] = anno_bb[0]``);
+* **valid frame**: ground truth ``w > 0`` and ``h > 0``, and the target
+  visible where the dataset class provides ``target_visible`` (LaSOT and
+  LaSOT_ext: ``~full_occlusion & ~out_of_view``; ``lasotdataset.py``,
+  ``lasotextensionsubsetdataset.py``). TNL2K, TrackingNet, ITB and GOT-10k
+  pass none (``tnl2kdataset.py``, ``trackingnetdataset.py``,
+  ``itbdataset.py``, ``got10kdataset.py``), so there only the box counts and
+  GOT-10k's ``absence`` / ``cover`` labels are ignored. (pytracking's master
+  since commit da789d1, Aug 2022, requires all four values ``> 0``, i.e.
+  ``x = 0`` or ``y = 0`` makes a frame invalid; OSTrack and DropTrack keep
+  ``w, h > 0``, which we follow);
+* **invalid frame**: overlap **-1** (fails every success threshold), centre
+  error **inf** (fails every precision threshold), normalised centre error
+  **-1** (*passes* every normalised-precision threshold);
+* **LaSOT only** (the sequences' dataset tag ``'lasot'``; LaSOT_ext's tag is
+  ``'lasot_extension_subset'`` so it is *not* affected): frames whose target
+  is not visible (the labels, not the box) get centre and normalised errors
+  **inf** (both fail);
+* **denominator = every frame** of the sequence
+  (``exclude_invalid_frames=False``), for every dataset;
+* IoU in the pixel-inclusive convention (a box spans ``x .. x + w - 1``,
+  intersection ``max(0, min(r1, r2) - max(l1, l2) + 1)``), computed with the
+  same float64 operations and **not clipped**: identical non-integer boxes
+  (frame 0, whose prediction is the ground truth) can come out a rounding
+  step above 1 and then pass the threshold 1.0, exactly as there;
+* centre ``x + (w - 1) / 2``; normalised error: both centres divided by the
+  ground-truth ``w`` (x) and ``h`` (y) before the distance;
+* success ``IoU > t`` over the 21 thresholds ``0, 0.05, ..., 1``;
+  precision ``error <= t`` for ``t = 0..50`` px; normalised precision
+  ``error <= t`` for ``t = 0, 0.01, ..., 0.5``.
 
-Deviation: the LaSOT MATLAB toolkit gives a zero-size-but-not-absent ground
-truth a centre error of -1 (a precision *success*); we count it as a failure
-like pytracking. Real LaSOT annotations mark such frames absent anyway.
+Over the dataset (``plot_results.py``): the per-sequence curves are averaged
+(every sequence weighs the same); **AUC = the mean of the 21 averaged success
+rates** (not a trapezoid), precision = the averaged curve at 20 px, normalised
+precision = at **0.20**. A perfect tracker scores AUC = 20/21 (IoU 1 is not
+``> 1.0``) on integer boxes, precision 1 and normalised precision 1.
 
-**GOT-10k** follows the official toolkit ``got10k/experiments/got10k.py``
-(``report`` and ``_evaluate``) and ``got10k/utils/metrics.py::rect_iou``:
+Options (``absent``): ``'pytracking'`` is the rule above, the default of every
+preset; ``'fail'`` keeps every frame in the denominator and makes every
+invalid frame fail all three measures (normalised error inf too; the LaSOT
+MATLAB toolkit's treatment of absent frames); ``'exclude'`` is the cleaner
+variant: invalid frames leave numerators and denominator (a sequence without
+a valid frame is left out). ``'exclude'`` is *not* the reference's
+``exclude_invalid_frames=True``, which divides by the valid frames but still
+counts the invalid frames' normalised error -1 as passes (its normalised
+precision can exceed 1).
+
+Deviations, none of which changes a number the reference produces: it raises
+on NaN ground truth and on NaN / negative-size predictions (we score NaN
+ground truth as an invalid frame and fill the predictions, see above); it
+truncates a longer prediction file and zero-pads a shorter one (LaSOT:
+raises); our readers drop extra rows and refuse short files; its thresholds
+come from ``torch.arange``, which on current PyTorch gives
+``0.6500000000000001`` and ``0.7500000000000001`` at two places where we use
+``13 * 0.05`` and ``15 * 0.05`` (only an IoU equal to one of those two doubles
+would differ); it stores the per-sequence rates in float32, we keep float64.
+
+GOT-10k
+-------
+Follows the official toolkit ``got10k/experiments/got10k.py`` (``report``
+and ``_evaluate``) and ``got10k/utils/metrics.py::rect_iou``:
 
 * **first frame excluded** (``boxes[1:]``, ``anno[1:]``);
 * frames with ``cover == 0`` (target invisible) excluded; our ``visible`` flag
@@ -69,12 +107,13 @@ from mmdropmae.structures.bbox import box_xywh_to_xyxy, box_xyxy_to_xywh
 
 __all__ = [
     'SUCCESS_THRESHOLDS', 'PRECISION_THRESHOLDS', 'NORM_PRECISION_THRESHOLDS', 'PRECISION_INDEX',
-    'GOT10K_THRESHOLDS', 'OPE_PRESETS', 'xyxy_to_xywh', 'xywh_to_xyxy', 'iou_pixel',
-    'iou_continuous', 'center_error', 'fill_invalid_predictions', 'sequence_ope', 'summarize_ope',
-    'sequence_got10k_ious', 'summarize_got10k', 'ope_preset', 'evaluate_ope', 'evaluate_got10k'
+    'GOT10K_THRESHOLDS', 'ABSENT_RULES', 'FIRST_FRAME_RULES', 'OPE_PRESETS', 'xyxy_to_xywh',
+    'xywh_to_xyxy', 'iou_pixel', 'iou_continuous', 'center_error', 'fill_invalid_predictions',
+    'valid_gt_frames', 'sequence_ope', 'summarize_ope', 'sequence_got10k_ious',
+    'summarize_got10k', 'ope_rules', 'ope_preset', 'evaluate_ope', 'evaluate_got10k'
 ]
 
-#: OPE success thresholds 0, 0.05, ..., 1 (pytracking: ``arange(0, 1.05, .05)``).
+#: OPE success thresholds 0, 0.05, ..., 1 (the reference: ``arange(0, 1.05, 0.05)``).
 SUCCESS_THRESHOLDS = np.arange(21, dtype=np.float64) * 0.05
 #: Precision thresholds in pixels, 0..50.
 PRECISION_THRESHOLDS = np.arange(51, dtype=np.float64)
@@ -84,6 +123,10 @@ NORM_PRECISION_THRESHOLDS = np.arange(51, dtype=np.float64) / 100.0
 PRECISION_INDEX = 20
 #: GOT-10k toolkit success-curve thresholds.
 GOT10K_THRESHOLDS = np.linspace(0, 1, 101)
+#: ``absent`` values of :func:`sequence_ope` (see the module docstring).
+ABSENT_RULES = ('pytracking', 'fail', 'exclude')
+#: ``first_frame`` values of :func:`sequence_ope`.
+FIRST_FRAME_RULES = ('gt', 'pred', 'exclude')
 
 
 def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
@@ -99,8 +142,23 @@ def xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
 
 
 def iou_pixel(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    """IoU of (N, 4) xywh boxes in the pixel-inclusive convention of
-    pytracking / the LaSOT toolkit (a box spans ``x .. x + w - 1``)."""
+    """IoU of (N, 4) xywh boxes in the pixel-inclusive convention of the
+    OPE reference (OSTrack / pytracking ``extract_results.py::calc_iou_overlap``):
+    a box spans ``x .. x + w - 1``.
+
+    The float64 operations are those of the reference, in its order, and the
+    result is **not clipped**: two identical non-integer boxes can give a
+    value a rounding step above (or below) 1, as there.
+
+    Args:
+        pred (np.ndarray): (N, 4) xywh.
+        gt (np.ndarray): (N, 4) xywh.
+
+    Returns:
+        np.ndarray: (N,) IoUs; 0 where the union is not positive (the
+        reference would give NaN or a negative value there; such frames are
+        invalid and get -1 in :func:`sequence_ope` anyway).
+    """
     pred = np.asarray(pred, np.float64).reshape(-1, 4)
     gt = np.asarray(gt, np.float64).reshape(-1, 4)
     tl = np.maximum(pred[:, :2], gt[:, :2])
@@ -109,7 +167,7 @@ def iou_pixel(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     union = pred[:, 2:].prod(1) + gt[:, 2:].prod(1) - inter
     with np.errstate(divide='ignore', invalid='ignore'):
         iou = inter / union
-    return np.clip(np.where(union > 0, iou, 0.0), 0.0, 1.0)
+    return np.where(union > 0, iou, 0.0)
 
 
 def iou_continuous(pred: np.ndarray, gt: np.ndarray,
@@ -145,9 +203,20 @@ def iou_continuous(pred: np.ndarray, gt: np.ndarray,
 
 
 def center_error(pred: np.ndarray, gt: np.ndarray, normalized: bool = False) -> np.ndarray:
-    """Centre distance of (N, 4) xywh boxes; centre ``x + (w - 1) / 2``
-    (pytracking / LaSOT). ``normalized``: both centres are divided by the
-    ground-truth ``w`` (x) and ``h`` (y) first."""
+    """Centre distance of (N, 4) xywh boxes as OSTrack / pytracking
+    ``extract_results.py::calc_err_center``: centre ``x + (w - 1) / 2``;
+    ``normalized``: both centres are divided by the ground-truth ``w`` (x)
+    and ``h`` (y) first.
+
+    Args:
+        pred (np.ndarray): (N, 4) xywh.
+        gt (np.ndarray): (N, 4) xywh.
+        normalized (bool): Divide by the ground-truth size.
+
+    Returns:
+        np.ndarray: (N,) distances (NaN / inf where a ground-truth size is 0
+        and ``normalized``).
+    """
     pred = np.asarray(pred, np.float64).reshape(-1, 4)
     gt = np.asarray(gt, np.float64).reshape(-1, 4)
     pc = pred[:, :2] + 0.5 * (pred[:, 2:] - 1.0)
@@ -156,12 +225,23 @@ def center_error(pred: np.ndarray, gt: np.ndarray, normalized: bool = False) -> 
         with np.errstate(divide='ignore', invalid='ignore'):
             pc = pc / gt[:, 2:]
             gc = gc / gt[:, 2:]
-    return np.sqrt(((pc - gc) ** 2).sum(1))
+    with np.errstate(invalid='ignore'):
+        return np.sqrt(((pc - gc) ** 2).sum(1))
 
 
 def fill_invalid_predictions(pred: np.ndarray) -> np.ndarray:
-    """Replace predictions that are NaN/inf or have ``w <= 0`` or ``h <= 0``
-    by the previous frame's (the LaSOT toolkit's rule; frame 0 is left)."""
+    """Replace, in frames 1.., a prediction with ``w == 0`` or ``h == 0``
+    (the reference ``calc_seq_err_robust`` rule) or one that is NaN / inf or
+    has a negative size (where the reference raises; the LaSOT MATLAB
+    toolkit's ``calc_seq_err_robust.m`` rule) by the previous frame's, after
+    that one's own replacement. Frame 0 is left as it is.
+
+    Args:
+        pred (np.ndarray): (N, 4) xywh.
+
+    Returns:
+        np.ndarray: (N, 4) float64 copy.
+    """
     pred = np.asarray(pred, np.float64).reshape(-1, 4).copy()
     if len(pred) == 0:
         return pred
@@ -172,73 +252,120 @@ def fill_invalid_predictions(pred: np.ndarray) -> np.ndarray:
     return pred[src]
 
 
-def _valid_gt(gt: np.ndarray, visible: Optional[np.ndarray]) -> np.ndarray:
-    valid = np.isfinite(gt).all(1) & (gt[:, 2] > 0) & (gt[:, 3] > 0)
+def valid_gt_frames(gt: np.ndarray, visible: Optional[np.ndarray] = None) -> np.ndarray:
+    """The reference's valid frames: finite ground truth with ``w > 0`` and
+    ``h > 0``, and ``visible`` where given.
+
+    Args:
+        gt (np.ndarray): (N, 4) xywh.
+        visible (np.ndarray, optional): (N,) bool target visibility.
+
+    Returns:
+        np.ndarray: (N,) bool.
+    """
+    gt = np.asarray(gt, np.float64).reshape(-1, 4)
+    with np.errstate(invalid='ignore'):
+        valid = np.isfinite(gt).all(1) & (gt[:, 2] > 0) & (gt[:, 3] > 0)
     if visible is not None:
-        valid &= np.asarray(visible, bool).reshape(-1)
+        valid &= _as_bool(visible, len(gt))
     return valid
 
 
+def _as_bool(flags, n: int) -> np.ndarray:
+    flags = np.asarray(flags, bool).reshape(-1)
+    if len(flags) != n:
+        raise ValueError(f'{len(flags)} visibility flags for {n} ground-truth boxes')
+    return flags
+
+
 def sequence_ope(pred: np.ndarray, gt: np.ndarray, visible: Optional[np.ndarray] = None,
-                 absent: str = 'exclude', first_frame: str = 'gt') -> Optional[dict]:
-    """OPE curves of one sequence (pytracking / LaSOT toolkit conventions,
-    see the module docstring).
+                 absent: str = 'pytracking', first_frame: str = 'gt',
+                 lasot_rule: bool = False) -> Optional[dict]:
+    """OPE curves of one sequence (OSTrack / pytracking
+    ``calc_seq_err_robust`` + ``extract_results``; see the module docstring).
 
     Args:
         pred (np.ndarray): (N, 4) predicted xywh boxes.
-        gt (np.ndarray): (N, 4) ground-truth xywh boxes.
-        visible (np.ndarray, optional): (N,) bool; None = all visible.
-        absent (str): ``'fail'`` (LaSOT: absent frames stay in the
-            denominator and fail) or ``'exclude'`` (pytracking default).
-        first_frame (str): ``'gt'`` (prediction replaced by the ground truth,
-            the toolkits' rule), ``'pred'`` (scored as given) or
+        gt (np.ndarray): (N, 4) ground-truth xywh boxes (NaN rows are
+            invalid frames).
+        visible (np.ndarray, optional): (N,) bool, the reference's
+            ``target_visible``: the visibility *labels* (LaSOT:
+            ``~full_occlusion & ~out_of_view``). Box validity is computed from
+            ``gt`` here. None: the dataset has no such labels.
+        absent (str): How invalid frames count: ``'pytracking'`` (the
+            reference default: every frame in the denominator; overlap -1,
+            centre error inf, normalised error -1), ``'fail'`` (same, but the
+            normalised error is inf too) or ``'exclude'`` (invalid frames
+            leave numerators and denominator).
+        first_frame (str): ``'gt'`` (prediction replaced by the ground
+            truth, the reference), ``'pred'`` (scored as given) or
             ``'exclude'`` (dropped).
+        lasot_rule (bool): The reference's LaSOT-only rule: frames with
+            ``visible`` False get centre and normalised errors inf.
 
     Returns:
         dict | None: ``success`` (21,), ``precision`` (51,),
-        ``norm_precision`` (51,), ``ious`` (N,) (-1 on invalid frames),
-        ``mean_iou`` (over valid frames), ``num_frames`` (the denominator),
-        ``num_valid``; None when the denominator is 0 (no valid frame).
+        ``norm_precision`` (51,); the per-frame ``ious`` (-1 on invalid
+        frames), ``center_errors``, ``norm_center_errors`` and ``valid``
+        (N,) (N - 1 with ``first_frame='exclude'``); ``mean_iou`` (over the
+        valid frames), ``num_frames`` (the denominator), ``num_valid``. None
+        when the denominator is 0 (``'exclude'`` without a valid frame, or
+        an empty sequence).
     """
     gt = np.asarray(gt, np.float64).reshape(-1, 4)
     pred = np.asarray(pred, np.float64).reshape(-1, 4)
     if len(pred) != len(gt):
         raise ValueError(f'{len(pred)} predictions for {len(gt)} ground-truth boxes')
-    if absent not in ('fail', 'exclude'):
-        raise ValueError(f"absent must be 'fail' or 'exclude', got {absent!r}")
-    if first_frame not in ('gt', 'pred', 'exclude'):
-        raise ValueError(f"first_frame must be 'gt', 'pred' or 'exclude', got {first_frame!r}")
+    if absent not in ABSENT_RULES:
+        raise ValueError(f'absent must be one of {ABSENT_RULES}, got {absent!r}')
+    if first_frame not in FIRST_FRAME_RULES:
+        raise ValueError(f'first_frame must be one of {FIRST_FRAME_RULES}, got {first_frame!r}')
+    if len(gt) == 0:
+        return None
+    vis = None if visible is None else _as_bool(visible, len(gt))
+    valid = valid_gt_frames(gt, vis)
+    gt_safe = np.where(np.isfinite(gt), gt, 0.0)
+    pred = pred.copy()
+    if not np.isfinite(pred[0]).all():  # nothing to fill frame 1 from otherwise
+        pred[0] = gt_safe[0]
     pred = fill_invalid_predictions(pred)
     if first_frame == 'gt':
-        pred[0] = gt[0]
-    valid = _valid_gt(gt, visible)
-    gt_safe = np.where(np.isfinite(gt), gt, 0.0)
+        pred[0] = gt_safe[0]
     ious = iou_pixel(pred, gt_safe)
-    with np.errstate(invalid='ignore'):
-        ce = center_error(pred, gt_safe)
-        nce = center_error(pred, gt_safe, normalized=True)
+    ce = center_error(pred, gt_safe)
+    nce = center_error(pred, gt_safe, normalized=True)
     ious[~valid] = -1.0
     ce[~valid] = np.inf
-    nce[~valid] = np.inf
+    nce[~valid] = np.inf if absent == 'fail' else -1.0
+    if lasot_rule and vis is not None:
+        ce[~vis] = np.inf
+        nce[~vis] = np.inf
     if first_frame == 'exclude':
         ious, ce, nce, valid = ious[1:], ce[1:], nce[1:], valid[1:]
-    denom = len(ious) if absent == 'fail' else int(valid.sum())
-    if denom <= 0:
+    if absent == 'exclude':
+        s_iou, s_ce, s_nce = ious[valid], ce[valid], nce[valid]
+    else:
+        s_iou, s_ce, s_nce = ious, ce, nce
+    denom = len(s_iou)
+    if denom == 0:
         return None
-    success = (ious[:, None] > SUCCESS_THRESHOLDS[None]).sum(0) / denom
-    precision = (ce[:, None] <= PRECISION_THRESHOLDS[None]).sum(0) / denom
-    norm_precision = (nce[:, None] <= NORM_PRECISION_THRESHOLDS[None]).sum(0) / denom
+    success = (s_iou[:, None] > SUCCESS_THRESHOLDS[None]).sum(0) / denom
+    precision = (s_ce[:, None] <= PRECISION_THRESHOLDS[None]).sum(0) / denom
+    norm_precision = (s_nce[:, None] <= NORM_PRECISION_THRESHOLDS[None]).sum(0) / denom
     return dict(success=success, precision=precision, norm_precision=norm_precision,
-                ious=ious, mean_iou=float(ious[valid].mean()) if valid.any() else 0.0,
+                ious=ious, center_errors=ce, norm_center_errors=nce, valid=valid,
+                mean_iou=float(ious[valid].mean()) if valid.any() else 0.0,
                 num_frames=denom, num_valid=int(valid.sum()))
 
 
 def summarize_ope(seq_results: Sequence[Optional[dict]]) -> dict:
-    """Sequence-averaged OPE summary.
+    """Sequence-averaged OPE summary (OSTrack / pytracking
+    ``plot_results.py::get_auc_curve`` and ``get_prec_curve``).
 
     Args:
         seq_results: outputs of :func:`sequence_ope`; ``None`` entries
-            (sequences without a valid frame) are left out.
+            (sequences without a valid frame under ``absent='exclude'``) are
+            left out.
 
     Returns:
         dict: ``auc`` (mean of the averaged success curve), ``precision``
@@ -297,39 +424,93 @@ def summarize_got10k(seq_ious: Sequence[np.ndarray]) -> dict:
                 num_frames=int(ious.size))
 
 
-#: Per-dataset OPE presets: (absent, first_frame).
-OPE_PRESETS: Dict[str, Tuple[str, str]] = {
-    'lasot': ('fail', 'gt'),
-    'lasot_ext': ('fail', 'gt'),
-    'trackingnet': ('exclude', 'gt'),
-    'tnl2k': ('exclude', 'gt'),
-    'itb': ('exclude', 'gt'),
-    'got10k': ('exclude', 'gt'),
-    'otb': ('exclude', 'gt'),
-    'default': ('exclude', 'gt'),
+def _rules(use_visible: bool, lasot_rule: bool = False) -> dict:
+    return dict(absent='pytracking', first_frame='gt', use_visible=use_visible,
+                lasot_rule=lasot_rule)
+
+
+#: Per-dataset OPE rules, from the reference's dataset classes
+#: (``lib/test/evaluation/*dataset.py`` of OSTrack / DropTrack): ``use_visible``
+#: = the class passes ``target_visible`` (LaSOT, LaSOT_ext), ``lasot_rule`` =
+#: the sequences' tag is ``'lasot'``. ``'default'`` is the reference's generic
+#: path with the visibility flags the caller gives.
+OPE_PRESETS: Dict[str, dict] = {
+    'lasot': _rules(True, lasot_rule=True),
+    'lasot_ext': _rules(True),
+    'trackingnet': _rules(False),
+    'tnl2k': _rules(False),
+    'itb': _rules(False),
+    'got10k': _rules(False),
+    'otb': _rules(False),
+    'default': _rules(True),
 }
 
 
+def ope_rules(dataset: str) -> dict:
+    """The OPE rules of a dataset preset (unknown names: ``'default'``).
+
+    Args:
+        dataset (str): Preset name (case-insensitive).
+
+    Returns:
+        dict: ``absent``, ``first_frame``, ``use_visible``, ``lasot_rule``
+        (the :func:`sequence_ope` arguments; ``use_visible`` False means the
+        visibility flags are ignored).
+    """
+    return dict(OPE_PRESETS.get(dataset.lower(), OPE_PRESETS['default']))
+
+
 def ope_preset(dataset: str) -> Tuple[str, str]:
-    """``(absent, first_frame)`` for a dataset name (pytracking's choices)."""
-    return OPE_PRESETS.get(dataset.lower(), OPE_PRESETS['default'])
+    """``(absent, first_frame)`` of a dataset preset (:func:`ope_rules` has
+    all of its rules)."""
+    rules = ope_rules(dataset)
+    return rules['absent'], rules['first_frame']
 
 
 def evaluate_ope(preds: List[np.ndarray], gts: List[np.ndarray],
-                 visibles: Optional[List[np.ndarray]] = None, dataset: str = 'default',
-                 absent: Optional[str] = None, first_frame: Optional[str] = None) -> dict:
+                 visibles: Optional[List[Optional[np.ndarray]]] = None,
+                 dataset: str = 'default', absent: Optional[str] = None,
+                 first_frame: Optional[str] = None,
+                 use_visible: Optional[bool] = None) -> dict:
     """:func:`sequence_ope` on every sequence + :func:`summarize_ope`, with
-    the dataset's preset unless ``absent``/``first_frame`` are given.
-    ``per_sequence`` (list of dicts or None) is added to the summary."""
-    p_absent, p_first = ope_preset(dataset)
-    absent = absent or p_absent
-    first_frame = first_frame or p_first
-    visibles = visibles if visibles is not None else [None] * len(gts)
-    seqs = [sequence_ope(p, g, v, absent=absent, first_frame=first_frame)
+    the rules of the dataset preset (:data:`OPE_PRESETS`) unless given.
+
+    Args:
+        preds (list[np.ndarray]): (N_i, 4) predicted xywh per sequence.
+        gts (list[np.ndarray]): (N_i, 4) ground-truth xywh per sequence.
+        visibles (list, optional): (N_i,) bool visibility labels per
+            sequence (the reference's ``target_visible``), or None.
+        dataset (str): Preset: ``'lasot'``, ``'lasot_ext'``, ``'tnl2k'``,
+            ``'trackingnet'``, ``'itb'``, ``'got10k'``, ``'otb'``,
+            ``'default'`` (unknown names: ``'default'``).
+        absent (str, optional): Override: ``'pytracking'``, ``'fail'`` or
+            ``'exclude'`` (the cleaner variant).
+        first_frame (str, optional): Override: ``'gt'``, ``'pred'``,
+            ``'exclude'``.
+        use_visible (bool, optional): Override: use ``visibles`` (True) or
+            only the box (False).
+
+    Returns:
+        dict: :func:`summarize_ope` plus ``per_sequence`` (list of
+        :func:`sequence_ope` dicts or None) and the rules used (``dataset``,
+        ``absent``, ``first_frame``, ``use_visible``, ``lasot_rule``).
+    """
+    rules = ope_rules(dataset)
+    for key, value in (('absent', absent), ('first_frame', first_frame),
+                       ('use_visible', use_visible)):
+        if value is not None:
+            rules[key] = value
+    if visibles is None or not rules['use_visible']:
+        visibles = [None] * len(gts)
+    if not len(preds) == len(gts) == len(visibles):
+        raise ValueError(f'{len(preds)} predicted sequences for {len(gts)} ground-truth ones')
+    seqs = [sequence_ope(p, g, v, absent=rules['absent'], first_frame=rules['first_frame'],
+                         lasot_rule=rules['lasot_rule'])
             for p, g, v in zip(preds, gts, visibles)]
     out = summarize_ope(seqs)
     out['per_sequence'] = seqs
-    out['absent'], out['first_frame'] = absent, first_frame
+    out['dataset'] = dataset.lower()
+    out.update(rules)
     return out
 
 

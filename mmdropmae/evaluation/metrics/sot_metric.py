@@ -19,6 +19,12 @@ metainfo / fields hold:
                        ``gt_bbox``; NaN = no annotation); or
                        ``gt_instances.bboxes`` (1, 4)
 ``visible``            bool, target visible (dataset ``visible``); default True
+``target_visible``     bool, optional: the visibility *labels* alone (LaSOT:
+                       not fully occluded and not out of view), without the
+                       box check that ``visible`` includes; the OPE rules use
+                       it where given, else ``visible`` (they only differ on
+                       a zero-size box the labels call visible, which
+                       pytracking's LaSOT rule treats differently)
 ``has_gt``             bool, the frame has a ground-truth box; default:
                        ``gt_bbox`` present and finite
 ``ori_shape``          (h, w), optional: GOT-10k clips boxes to the image
@@ -32,6 +38,16 @@ frames are regrouped by ``video_id`` and sorted by ``frame_id``).
 The conventions (thresholds, first frame, absent frames, averaging) are those
 of ``mmdropmae.evaluation.functional.sot_metrics``; see its docstring and
 ``docs/sot_evaluation.md``. Metric values are fractions in [0, 1].
+
+``OPEMetric`` follows the analysis code of OSTrack / DropTrack / pytracking
+(``lib/test/analysis/extract_results.py``, default
+``exclude_invalid_frames=False``) for every dataset preset: every frame is in
+the denominator, a frame with invalid or absent ground truth has overlap -1
+(a success failure), centre error inf (a precision failure) and normalised
+error -1 (a normalised-precision *pass*; LaSOT only: inf for frames the labels
+mark invisible). ``absent='exclude'`` is the cleaner variant (such frames
+leave the numerators and the denominator). ``GOT10kMetric`` follows the
+official GOT-10k toolkit.
 """
 import json
 from collections import OrderedDict
@@ -42,9 +58,10 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mmdropmae.registry import METRICS
-from ..functional.sot_metrics import (GOT10K_THRESHOLDS, NORM_PRECISION_THRESHOLDS,
-                                      PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, evaluate_got10k,
-                                      evaluate_ope, ope_preset, xyxy_to_xywh)
+from ..functional.sot_metrics import (ABSENT_RULES, FIRST_FRAME_RULES, GOT10K_THRESHOLDS,
+                                      NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS,
+                                      SUCCESS_THRESHOLDS, evaluate_got10k, evaluate_ope,
+                                      ope_rules, xyxy_to_xywh)
 from ..functional.sot_eval import evaluate_result_dir, load_sequences_gt
 from ..functional.sot_results import LAYOUTS, atomic_write_text, write_sot_result
 from .sample_utils import MISSING as _MISSING
@@ -71,7 +88,8 @@ def _instances_bbox(sample: Any, key: str):
 def parse_sot_sample(sample: Any) -> dict:
     """Normalise one per-frame sample (see the module docstring) to
     ``dict(video_id, video_name, frame_id, video_length, pred (4,) xyxy,
-    gt (4,) xyxy (NaN if none), visible, has_gt, ori_shape, time)``."""
+    gt (4,) xyxy (NaN if none), visible, target_visible (None if not given),
+    has_gt, ori_shape, time)``."""
     out = {}
     for key in ('video_id', 'frame_id', 'video_length'):
         v = get_sample_field(sample, key)
@@ -101,6 +119,9 @@ def parse_sot_sample(sample: Any) -> dict:
         vis = getattr(inst, 'visible', None) if inst is not None and not isinstance(inst, dict) \
             else (inst.get('visible') if isinstance(inst, dict) else None)
     out['visible'] = True if vis is None else bool(np.asarray(_to_numpy(vis)).reshape(-1)[0])
+    tvis = get_sample_field(sample, 'target_visible', None)
+    out['target_visible'] = None if tvis is None else \
+        bool(np.asarray(_to_numpy(tvis)).reshape(-1)[0])
     shape = get_sample_field(sample, 'ori_shape', None)
     out['ori_shape'] = tuple(int(s) for s in shape[:2]) if shape is not None else None
     t = get_sample_field(sample, 'time', None)
@@ -115,7 +136,8 @@ def group_sot_results(results: List[dict]) -> List[dict]:
     Returns:
         list[dict]: ``video_id``, ``video_name``, ``pred`` (L, 4) xywh,
         ``gt`` (L, 4) xywh (NaN rows = no annotation), ``visible`` (L,),
-        ``has_gt`` (L,), ``ori_shape``, ``times`` (L,).
+        ``target_visible`` (L,) (the samples' ``target_visible``, else
+        ``visible``), ``has_gt`` (L,), ``ori_shape``, ``times`` (L,).
     """
     by_video: Dict[int, dict] = {}
     for r in results:
@@ -140,6 +162,9 @@ def group_sot_results(results: List[dict]) -> List[dict]:
             pred=xyxy_to_xywh(np.stack([f['pred'] for f in frames])),
             gt=xyxy_to_xywh(np.stack([f['gt'] for f in frames])),
             visible=np.array([f['visible'] and f['has_gt'] for f in frames], bool),
+            target_visible=np.array(
+                [(f['visible'] if f.get('target_visible') is None else f['target_visible'])
+                 and f['has_gt'] for f in frames], bool),
             has_gt=np.array([f['has_gt'] for f in frames], bool),
             ori_shape=frames[0]['ori_shape'],
             times=np.array([f['time'] for f in frames], np.float64)))
@@ -247,7 +272,9 @@ class _BaseSOTMetric(BaseMetric):
             return
         seqs = load_sequences_gt(dataset)
         result = evaluate_result_dir(seqs, cfg['outfile_prefix'], cls._dataset_name(cfg),
-                                     dataset.skip_finished['layout'])
+                                     dataset.skip_finished['layout'], absent=cfg.get('absent'),
+                                     first_frame=cfg.get('first_frame'),
+                                     use_visible=cfg.get('use_visible'))
         table = '  '.join(f'{k}: {v:.4f}' for k, v in result['metrics'].items())
         print_log(f'all {len(seqs)} sequences ({len(dataset.skipped_videos)} from earlier '
                   f'runs) scored from {cfg["outfile_prefix"]}: {table}', logger=runner.logger)
@@ -260,17 +287,40 @@ class _BaseSOTMetric(BaseMetric):
 @METRICS.register_module()
 class OPEMetric(_BaseSOTMetric):
     """One-pass evaluation: success AUC, precision@20px, normalised
-    precision@0.2 (pytracking / LaSOT toolkit conventions, see
-    ``mmdropmae.evaluation.functional.sot_metrics``).
+    precision@0.2, with the rules of OSTrack's / DropTrack's / pytracking's
+    ``lib/test/analysis/extract_results.py`` (see
+    ``mmdropmae.evaluation.functional.sot_metrics`` and
+    ``docs/sot_evaluation.md``).
+
+    Every preset keeps every frame in the denominator (the reference's
+    default ``exclude_invalid_frames=False``) and replaces the first
+    prediction by the ground truth. A frame is valid when its ground-truth
+    box has ``w > 0`` and ``h > 0`` and, for ``'lasot'`` / ``'lasot_ext'``
+    (whose reference dataset classes pass ``target_visible``), the target is
+    visible; an invalid frame fails success and precision and *passes*
+    normalised precision, except on ``'lasot'``, where frames the labels mark
+    invisible fail it too. ``'tnl2k'``, ``'trackingnet'``, ``'itb'``,
+    ``'got10k'`` and ``'otb'`` ignore the visibility flags (GOT-10k's
+    ``absence`` / ``cover``), as the reference does; ``'default'`` uses them.
+
+    TrackingNet: the value printed as ``norm_precision`` is pytracking's,
+    the normalised-precision curve at 0.20; the TrackingNet server reports
+    the area under its 21-point curve over 0-0.5 instead (see
+    ``docs/sot_evaluation.md``), so the two are not comparable.
 
     Args:
-        dataset (str): Preset of the absent-frame rule: ``'lasot'``,
-            ``'lasot_ext'`` (absent frames fail, full-length denominator) or
-            any other name (``'trackingnet'``, ``'tnl2k'``, ``'itb'``,
-            ``'got10k'``, ``'default'``: absent frames excluded).
-        absent (str, optional): Override: ``'fail'`` or ``'exclude'``.
+        dataset (str): Preset: ``'lasot'``, ``'lasot_ext'``, ``'tnl2k'``,
+            ``'trackingnet'``, ``'itb'``, ``'got10k'``, ``'otb'`` or
+            ``'default'`` (any other name). Defaults to ``'default'``.
+        absent (str, optional): Override of the invalid-frame rule:
+            ``'pytracking'`` (the presets' rule), ``'fail'`` (every invalid
+            frame also fails normalised precision) or ``'exclude'`` (the
+            cleaner variant: invalid frames leave the numerators and the
+            denominator).
         first_frame (str, optional): Override: ``'gt'`` (default), ``'pred'``
             or ``'exclude'``.
+        use_visible (bool, optional): Override: use the samples' visibility
+            flags (``target_visible``, else ``visible``) or only the boxes.
         outfile_prefix (str, optional): Folder for the result files.
         format_only (bool): Only write the result files (test splits).
         result_layout (str, optional): Defaults to ``dataset`` when it is a
@@ -279,16 +329,24 @@ class OPEMetric(_BaseSOTMetric):
 
     Metrics (fractions): ``auc``, ``precision``, ``norm_precision``,
     ``success_rate_50``. ``self.last_results`` keeps the curves
-    (``success_curve`` over ``SUCCESS_THRESHOLDS`` etc.) and per-sequence data.
+    (``success_curve`` over ``SUCCESS_THRESHOLDS`` etc.), the rules used and
+    the per-sequence data.
     """
 
     def __init__(self, dataset: str = 'default', absent: Optional[str] = None,
-                 first_frame: Optional[str] = None, result_layout: Optional[str] = None,
-                 **kwargs) -> None:
+                 first_frame: Optional[str] = None, use_visible: Optional[bool] = None,
+                 result_layout: Optional[str] = None, **kwargs) -> None:
         self.dataset = dataset.lower()
-        p_absent, p_first = ope_preset(self.dataset)
-        self.absent = absent or p_absent
-        self.first_frame = first_frame or p_first
+        rules = ope_rules(self.dataset)
+        self.absent = absent or rules['absent']
+        self.first_frame = first_frame or rules['first_frame']
+        self.use_visible = rules['use_visible'] if use_visible is None else bool(use_visible)
+        if self.absent not in ABSENT_RULES:
+            raise ValueError(f'OPEMetric: absent must be one of {ABSENT_RULES}, '
+                             f'got {absent!r}')
+        if self.first_frame not in FIRST_FRAME_RULES:
+            raise ValueError(f'OPEMetric: first_frame must be one of {FIRST_FRAME_RULES}, '
+                             f'got {first_frame!r}')
         if result_layout is None:
             result_layout = self.dataset if self.dataset in LAYOUTS else 'pytracking'
         super().__init__(result_layout=result_layout, **kwargs)
@@ -300,8 +358,9 @@ class OPEMetric(_BaseSOTMetric):
 
     def score(self, seqs):
         res = evaluate_ope([s['pred'] for s in seqs], [s['gt'] for s in seqs],
-                           [s['visible'] for s in seqs], absent=self.absent,
-                           first_frame=self.first_frame)
+                           [s['target_visible'] for s in seqs], dataset=self.dataset,
+                           absent=self.absent, first_frame=self.first_frame,
+                           use_visible=self.use_visible)
         res['sequence_names'] = [s['video_name'] for s in seqs]
         res['success_thresholds'] = SUCCESS_THRESHOLDS
         res['precision_thresholds'] = PRECISION_THRESHOLDS
