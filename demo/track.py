@@ -18,6 +18,16 @@ and the frame index, drawn by :class:`mmdropmae.visualization.TrackingVisualizer
 and a text file with one ``x,y,w,h`` line per frame (``--out-txt``; the first
 line is the initial box). The tracking speed (frames per second of the tracker alone and
 of the whole loop with decoding and writing) is printed at the end.
+
+``--checkpoint`` takes our checkpoints and the released OSTrack / DropTrack
+files (``*.pth.tar``, converted on load; see docs/model_zoo.md).
+``--backend onnxruntime`` runs the network in onnxruntime (``--onnx FILE``
+from ``tools/deployment/pytorch2onnx.py``, or exported on the fly);
+``--compare`` tracks with PyTorch as well and prints both speeds and the
+largest box difference::
+
+    python demo/track.py video.mp4 --config C --checkpoint OSTrack_ep0100.pth.tar \
+        --init-bbox 120,80,60,40 --backend onnxruntime --compare
 """
 import argparse
 import itertools
@@ -55,6 +65,15 @@ def parse_args(argv=None):
                         'or 30 for a frame folder)')
     parser.add_argument('--no-progress', action='store_true',
                         help='no progress bar')
+    parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
+                        help='run the network in PyTorch or onnxruntime (crop, window '
+                        'and box read-out stay the same)')
+    parser.add_argument('--onnx', help='the network exported by tools/deployment/'
+                        'pytorch2onnx.py (default with --backend onnxruntime: exported '
+                        'now into a temporary file)')
+    parser.add_argument('--compare', action='store_true',
+                        help='with --backend onnxruntime: track with PyTorch too and print '
+                        'both speeds and the largest box difference')
     return parser.parse_args(argv)
 
 
@@ -115,19 +134,22 @@ class FrameSource:
 
 
 def load_tracker_weights(model, checkpoint: str) -> None:
-    """Load an MMEngine (``state_dict``) or bare checkpoint into ``model``.
+    """Load a tracker checkpoint into ``model`` (strict).
 
-    MMEngine checkpoints also hold a message hub that ``torch.load``'s
-    default ``weights_only=True`` (torch >= 2.6) refuses, so they are read
-    with ``weights_only=False``: only load checkpoints you trust.
+    Either layout: an mmdropmae / MMEngine checkpoint (``state_dict``) or a
+    bare state dict, or a released OSTrack / DropTrack file
+    (``OSTrack_*.pth.tar``: ``net`` in the reference layout), which is
+    converted on load (:func:`mmdropmae.models.utils.load_tracker_state`).
+    Pickled objects other than tensors and plain containers are stubbed,
+    not built; still, only load checkpoints you trust.
     """
-    import torch
+    from mmdropmae.models.utils import CheckpointError, load_tracker_state
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    ckpt = torch.load(checkpoint, map_location='cpu', weights_only=False)
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
-    state = {k[7:] if k.startswith('module.') else k: v
-             for k, v in state.items()}
+    try:
+        state, _ = load_tracker_state(checkpoint)
+    except CheckpointError as e:
+        raise ValueError(str(e)) from None
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
@@ -150,6 +172,21 @@ def build_tracker(config: str, checkpoint: str, device: str = 'cpu'):
     load_tracker_weights(model, checkpoint)
     model.to(torch.device(device)).eval()
     return model
+
+
+def attach_onnxruntime(model, onnx_file: Optional[str], tmp_dir: str):
+    """Route ``model``'s network through onnxruntime (exporting it into
+    ``tmp_dir`` first when no file is given); returns the ONNX path."""
+    sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools',
+                                'deployment'))
+    from ort_backend import ORTNetwork, require_onnxruntime
+    require_onnxruntime()
+    if onnx_file is None:
+        from pytorch2onnx import export_onnx
+        onnx_file = osp.join(tmp_dir, 'droptrack.onnx')
+        export_onnx(model, onnx_file)
+    model.set_network_backend(ORTNetwork(onnx_file))
+    return onnx_file
 
 
 def draw_box(visualizer, frame: np.ndarray, box: Sequence[float], score: float,
@@ -176,6 +213,28 @@ def _even(frame: np.ndarray) -> np.ndarray:
     return frame
 
 
+def compare_backends(model, source: 'FrameSource', init_box: List[float]) -> dict:
+    """Track the whole video with the attached backend and with PyTorch:
+    FPS of each and the largest box difference (pixels)."""
+    backend = model.__dict__.get('_network_backend')
+    out = {}
+    for name, fn in (('onnxruntime', backend), ('pytorch', None)):
+        model.set_network_backend(fn)
+        frames = iter(source)
+        state = model.init_track(next(frames), init_box)
+        boxes, t = [], 0.
+        for frame in frames:
+            t0 = time.perf_counter()
+            model.track(frame, state)
+            t += time.perf_counter() - t0
+            boxes.append(list(state.bbox))
+        out[name] = dict(fps=len(boxes) / t if t > 0 else 0., boxes=np.asarray(boxes))
+    model.set_network_backend(backend)
+    diff = np.abs(out['pytorch']['boxes'] - out['onnxruntime']['boxes'])
+    out['max_px'] = float(diff.max()) if diff.size else 0.
+    return out
+
+
 def run(args) -> Tuple[List[List[float]], dict]:
     """Track; returns the per-frame boxes and timing statistics."""
     init_box = parse_bbox(args.init_bbox)
@@ -194,6 +253,12 @@ def run(args) -> Tuple[List[List[float]], dict]:
         first = next(frames)
     except StopIteration:
         raise ValueError(f'{args.video} has no frames') from None
+    if args.backend == 'onnxruntime':
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix='demo_track_onnx_')
+        stats['onnx'] = attach_onnxruntime(model, args.onnx, tmp)
+        if args.compare:
+            stats['compare'] = compare_backends(model, source, init_box)
     # validate the init box against the first frame before writing anything
     t0 = time.perf_counter()
     state = model.init_track(first, init_box)
@@ -248,8 +313,14 @@ def main(argv=None) -> int:
     n = stats['frames']
     tracker_fps = n / stats['track_time'] if stats['track_time'] > 0 else 0.
     total_fps = n / stats['total_time'] if stats['total_time'] > 0 else 0.
-    print(f'tracked {n} frames: {tracker_fps:.1f} FPS (tracker), '
+    print(f'tracked {n} frames ({args.backend}): {tracker_fps:.1f} FPS (tracker), '
           f'{total_fps:.1f} FPS (with decoding and writing)')
+    if 'compare' in stats:
+        c = stats['compare']
+        ratio = c['onnxruntime']['fps'] / c['pytorch']['fps'] if c['pytorch']['fps'] else 0.
+        print(f'onnxruntime {c["onnxruntime"]["fps"]:.1f} FPS vs PyTorch '
+              f'{c["pytorch"]["fps"]:.1f} FPS (onnxruntime / PyTorch = {ratio:.2f}x); '
+              f'boxes differ by at most {c["max_px"]:.4f} px')
     if args.out:
         print(f'annotated video: {args.out}')
     if args.out_txt:

@@ -11,7 +11,8 @@
 #   5. mmcv 2.1.0, FULL build with the C++ ops (mmcv._ext) compiled from source
 #      against the installed torch (no prebuilt wheel exists for torch 2.13)
 #   6. mmsegmentation 1.2.2
-#   7. open3d (the open3d-cpu wheel)
+#   7. open3d (the open3d-cpu wheel); 7b. onnx + onnxruntime (ONNX export and
+#      the tracker's onnxruntime backend; requirements/optional.txt)
 #   8. this repository as an editable package (pip install -e . --no-deps)
 #
 # Idempotent: every step first checks what is installed (with the right
@@ -30,6 +31,8 @@ MMSEG_VERSION=1.2.2
 OPEN3D_PACKAGE=open3d-cpu
 OPEN3D_VERSION=0.20.0
 APT_PACKAGES=(libusb-1.0-0 ffmpeg)
+ONNX_VERSION=1.23.2         # optional extra (requirements/optional.txt): ONNX export
+ONNXRUNTIME_VERSION=1.31.1  # and the onnxruntime backend of the tracker
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-python}
@@ -261,6 +264,21 @@ if is_ok open3d; then
 else
     log "7/8 open3d: $(why open3d)"
     run "${PIP[@]}" "${OPEN3D_PACKAGE}==${OPEN3D_VERSION}" "$TORCH_PIN"
+fi
+
+# ------------------------------------- 7b. onnx + onnxruntime (optional) --
+# Neither depends on torch; the torch pin keeps pip from touching it anyway.
+if "$PYTHON" - "$ONNX_VERSION" "$ONNXRUNTIME_VERSION" 2>/dev/null <<'PYEOF'
+import importlib.metadata as md, sys
+import onnx, onnxruntime  # noqa: F401
+sys.exit(0 if (md.version('onnx'), md.version('onnxruntime')) == tuple(sys.argv[1:3]) else 1)
+PYEOF
+then
+    log "7b  onnx ${ONNX_VERSION}, onnxruntime ${ONNXRUNTIME_VERSION}: already installed"
+else
+    log "7b  onnx ${ONNX_VERSION}, onnxruntime ${ONNXRUNTIME_VERSION}: installing"
+    run "${PIP[@]}" "onnx==${ONNX_VERSION}" "onnxruntime==${ONNXRUNTIME_VERSION}" "$TORCH_PIN"
+    "$PYTHON" -c 'import onnx, onnxruntime' || die "onnx / onnxruntime do not import"
 fi
 
 # ---------------------------------------------- 8. this package (editable) --

@@ -22,7 +22,7 @@ from PIL import Image
 __all__ = [
     'load_rgb_image', 'write_rgb_image', 'image_size', 'crop_size_of', 'sample_target',
     'crop_valid_region', 'transform_box_to_crop'
-]
+]  # ostrack_crop: import it from this module (the lazy list of mmdropmae.utils is fixed)
 
 
 # --------------------------------------------------------------------------
@@ -109,17 +109,30 @@ def sample_target(img: np.ndarray,
                   factor: float,
                   output_size: int,
                   center: Optional[Sequence[float]] = None,
-                  border_value: int = 0) -> Tuple[np.ndarray, float]:
+                  border_value: int = 0,
+                  method: str = 'warp') -> Tuple[np.ndarray, float]:
     """Crop a square region of side ``ceil(sqrt(w*h) * factor)`` centred on
     the box (or on ``center``) and resize it to ``output_size``; parts
     outside the image are filled with ``border_value`` (zero padding as in
     OSTrack).
 
-    One ``cv2.warpAffine`` does the crop, the padding and the (bilinear)
+    ``method='warp'`` (the default, used by the training pipelines): one
+    ``cv2.warpAffine`` does the crop, the padding and the (bilinear)
     resize, so the cost depends on the output size only. The region starts
     exactly at ``cx - crop/2`` (no rounding to whole pixels), which keeps it
     consistent with :func:`transform_box_to_crop` and the trackers' mapping
     of boxes back to the image.
+
+    ``method='ostrack'``: OSTrack's own arithmetic, pixel for pixel
+    (``sample_target`` of ``lib/train/data/processing_utils.py``, used by
+    its tracker ``lib/test/tracker/ostrack.py`` and so by the released
+    models' published numbers): the origin is rounded to a whole pixel
+    (Python's ``round``, halves to even), the crop is cut out and padded
+    with ``cv2.copyMakeBorder`` -- where it reaches past the right or
+    bottom edge, the reference pads one pixel more and so leaves out the
+    image's last column / row -- and resized with ``cv2.resize``
+    (``INTER_LINEAR``), which clamps the interpolation at the crop's edge.
+    See :func:`ostrack_crop`.
 
     Args:
         img (np.ndarray): (H, W, C) or (H, W) image.
@@ -130,14 +143,18 @@ def sample_target(img: np.ndarray,
         output_size (int): Side of the output crop.
         center (Sequence[float], optional): (cx, cy) of the crop.
         border_value (int): Padding value.
+        method (str): 'warp' or 'ostrack' (see above).
 
     Returns:
         tuple: The crop (output_size, output_size, C) and the resize factor
         ``output_size / crop_size``.
 
     Raises:
-        ValueError: If the box is degenerate (crop side < 1).
+        ValueError: If the box is degenerate (crop side < 1) or the method
+            unknown.
     """
+    if method not in ('warp', 'ostrack'):
+        raise ValueError(f"method must be 'warp' or 'ostrack', got {method!r}")
     crop_sz = crop_size_of(bbox, factor)
     if crop_sz < 1:
         raise ValueError(f'box {list(bbox)} is too small or not finite to '
@@ -148,6 +165,8 @@ def sample_target(img: np.ndarray,
     else:
         cx, cy = center
     r = output_size / crop_sz
+    if method == 'ostrack':
+        return ostrack_crop(img, cx, cy, crop_sz, output_size, border_value), r
     x0 = cx - 0.5 * crop_sz
     y0 = cy - 0.5 * crop_sz
     # dst pixel u <- src pixel (u + 0.5) / r + x0 - 0.5
@@ -163,6 +182,51 @@ def sample_target(img: np.ndarray,
     if img.ndim == 3 and crop.ndim == 2:
         crop = crop[..., None]
     return crop, r
+
+
+def ostrack_crop(img: np.ndarray, cx: float, cy: float, crop_sz: int, output_size: int,
+                 border_value: int = 0) -> np.ndarray:
+    """OSTrack's square crop (``lib/train/data/processing_utils.py``,
+    ``sample_target``), reproduced pixel for pixel.
+
+    The crop covers columns ``x1 .. x1 + crop_sz - 1`` with ``x1 =
+    round(cx - crop_sz / 2)`` (rows alike). Parts outside the image are
+    ``border_value``; where the crop reaches the right (bottom) edge the
+    reference pads ``x2 - W + 1`` pixels, one more than needed, so the
+    image's last column (row) is never used. The padded crop is resized with
+    ``cv2.resize(..., INTER_LINEAR)``.
+
+    Args:
+        img (np.ndarray): (H, W, C) or (H, W) image.
+        cx, cy (float): Centre of the region.
+        crop_sz (int): Side of the region in image pixels.
+        output_size (int): Side of the output.
+        border_value (int): Padding value.
+
+    Returns:
+        np.ndarray: (output_size, output_size[, C]) crop, ``img.dtype``.
+    """
+    h, w = img.shape[:2]
+    x1 = round(cx - crop_sz * 0.5)
+    y1 = round(cy - crop_sz * 0.5)
+    x2, y2 = x1 + crop_sz, y1 + crop_sz
+    pad_l, pad_t = max(0, -x1), max(0, -y1)
+    pad_r, pad_b = max(x2 - w + 1, 0), max(y2 - h + 1, 0)
+    # the image part of the crop; empty when the region misses the image
+    # (the reference then fails; here the crop is all padding)
+    c0, c1 = x1 + pad_l, x2 - pad_r
+    r0, r1 = y1 + pad_t, y2 - pad_b
+    if c1 <= c0 or r1 <= r0:
+        shape = (output_size, output_size) + img.shape[2:]
+        return np.full(shape, border_value, dtype=img.dtype)
+    part = img[r0:r1, c0:c1]
+    channels = 1 if img.ndim == 2 else img.shape[2]
+    padded = cv2.copyMakeBorder(part, pad_t, pad_b, pad_l, pad_r, cv2.BORDER_CONSTANT,
+                                value=(border_value, ) * min(channels, 4))
+    crop = cv2.resize(padded, (output_size, output_size), interpolation=cv2.INTER_LINEAR)
+    if img.ndim == 3 and crop.ndim == 2:
+        crop = crop[..., None]
+    return crop
 
 
 def crop_valid_region(img_shape: Tuple[int, int], center: Sequence[float], crop_sz: float,

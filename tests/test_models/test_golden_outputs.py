@@ -3,6 +3,11 @@ refactor (issue "one foundation for every downstream task"), recorded with
 ``python tests/test_models/test_golden_outputs.py --record`` into
 ``tests/golden/outputs.npz``, must be reproduced after it.
 
+Re-recorded once since, on purpose: the DropTrack boxes, when the test-time
+crop and normalisation became OSTrack's (docs/droptrack_parity.md); the other
+five values were checked bit-for-bit unchanged first (``--check-exact``).
+A change that moves any value must say why in its commit, like that one.
+
 Covered: the DropMAE loss at a fixed seed (train mode with ASAD, eval
 mode), DropTrack's boxes on a synthetic GOT-10k sequence and its training
 loss with candidate elimination, DropSeg's masks and clip loss, and the
@@ -10,8 +15,8 @@ label-propagation J&F of a random tiny ViT (last two blocks) on synthetic
 DAVIS.
 
 Tolerance: bit-for-bit on the machine that recorded them (checked when the
-refactor was made, with ``--check-exact``); here small float tolerances, because the BLAS / oneDNN
-kernels of another CPU may round differently. One torch thread is used so
+refactor was made, with ``--check-exact``); here small float tolerances,
+because the BLAS / oneDNN kernels of another CPU may round differently. One torch thread is used so
 that reductions do not depend on the core count.
 """
 import os.path as osp

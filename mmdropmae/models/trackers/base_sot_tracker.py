@@ -8,7 +8,7 @@ al., CVPR 2023) runs the same code.
 """
 import math
 from dataclasses import dataclass, field
-from typing import List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -121,7 +121,9 @@ class BaseSOTTracker(BaseOnlineTracker):
     :meth:`init_track` crops the template (``template_factor`` context,
     ``template_size`` px) around the first box; :meth:`track` crops the
     search region (``search_factor``, ``search_size`` px) around the previous
-    box (``sample_target``, zero padding), runs :meth:`forward_pair`,
+    box (``sample_target``, zero padding; by default with OSTrack's exact
+    arithmetic, ``test_cfg['crop']``), normalises it (OSTrack's arithmetic,
+    ``test_cfg['normalize']``), runs :meth:`forward_pair`,
     multiplies the score map by a Hann window, reads the box at the maximum
     (``head.cal_bbox``), maps it back to the image and clips it
     (``test_cfg['clip_margin']`` px minimum size, OSTrack's
@@ -141,14 +143,61 @@ class BaseSOTTracker(BaseOnlineTracker):
         """Score, size and offset maps of normalised crops."""
         raise NotImplementedError
 
+    def set_network_backend(self, backend: Optional[Callable[[Tensor, Tensor], dict]]
+                            ) -> None:
+        """Run the network of :meth:`track` with ``backend(template,
+        search) -> dict(score_map, size_map, offset_map)`` instead of
+        :meth:`forward_pair`, e.g. an onnxruntime session
+        (``tools/deployment/ort_backend.py`` ``ORTNetwork``); None goes back
+        to PyTorch. Crop, normalisation, window, read-out, map-back and clip
+        stay the same."""
+        self.__dict__['_network_backend'] = backend
+
+    def run_network(self, template: Tensor, search: Tensor) -> dict:
+        """The network of one step: :meth:`forward_pair` or the backend of
+        :meth:`set_network_backend`."""
+        backend = self.__dict__.get('_network_backend')
+        if backend is None:
+            return self.forward_pair(template, search)
+        return backend(template, search)
+
     def _device(self) -> torch.device:
         return self.output_window.device
 
     def preprocess(self, crop: np.ndarray) -> Tensor:
         """An RGB uint8 (S, S, 3) crop -> normalised (1, 3, S, S) tensor on
-        the model's device (the data preprocessor's normalisation)."""
+        the model's device.
+
+        ``test_cfg['normalize']``: 'ostrack' (default) computes
+        ``(x / 255 - mean) / std`` with the mean and std on the 0-1 scale,
+        in float32, as OSTrack's ``Preprocessor``
+        (``lib/test/tracker/data_utils.py``) does, so the crops are bit for
+        bit the reference's; 'preprocessor' uses the data preprocessor's
+        ``(x - 255 mean) / (255 std)`` (the training path; the two differ by
+        float rounding, about 1e-7 relative).
+        """
         t = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1)[None]
-        return self.data_preprocessor.normalize(t.to(self._device()))
+        t = t.to(self._device())
+        if self.test_cfg.get('normalize', 'ostrack') == 'ostrack':
+            mean, std = self._unit_mean_std()
+            return (t.float() / 255.0 - mean) / std
+        return self.data_preprocessor.normalize(t)
+
+    def _unit_mean_std(self) -> Tuple[Tensor, Tensor]:
+        """The data preprocessor's mean and std on the 0-1 scale, as float32
+        (1, 3, 1, 1) tensors equal to the constants of the reference
+        configs (``DATA.MEAN`` 0.485, 0.456, 0.406 / ``DATA.STD`` 0.229,
+        0.224, 0.225 for ImageNet): each stored float32 value is read back
+        as its shortest decimal (123.675) and divided by 255 in float64."""
+        pre = self.data_preprocessor
+
+        def unit(t: Tensor) -> Tensor:
+            vals = [float(np.format_float_positional(np.float32(v))) / 255.
+                    for v in t.flatten().tolist()]
+            return torch.tensor(vals, dtype=torch.float32,
+                                device=self._device()).view(1, -1, 1, 1)
+
+        return unit(pre.mean), unit(pre.std)
 
     @torch.no_grad()
     def init_track(self, frame, bbox: Sequence[float]) -> TrackState:
@@ -157,8 +206,17 @@ class BaseSOTTracker(BaseOnlineTracker):
         frame = as_rgb_frame(frame)
         size = frame.shape[:2]
         bbox = check_init_bbox(bbox, size)
-        crop, _ = sample_target(frame, bbox, self.template_factor, self.template_size)
+        crop, _ = sample_target(frame, bbox, self.template_factor, self.template_size,
+                                method=self.crop_method)
         return TrackState(template=self.preprocess(crop), bbox=bbox, image_size=size)
+
+    @property
+    def crop_method(self) -> str:
+        """``test_cfg['crop']``: 'ostrack' (default: OSTrack's rounded,
+        padded and resized crop, :func:`~mmdropmae.utils.image.ostrack_crop`)
+        or 'warp' (one sub-pixel ``cv2.warpAffine``, the training
+        pipelines' crop)."""
+        return self.test_cfg.get('crop', 'ostrack')
 
     def map_box_back(self, pred_box: Sequence[float], prev: Sequence[float],
                      resize_factor: float) -> List[float]:
@@ -175,7 +233,8 @@ class BaseSOTTracker(BaseOnlineTracker):
     def search_crop(self, frame: np.ndarray, state: TrackState):
         """The search crop (numpy) around the state's box and the resize
         factor."""
-        return sample_target(frame, state.bbox, self.search_factor, self.search_size)
+        return sample_target(frame, state.bbox, self.search_factor, self.search_size,
+                             method=self.crop_method)
 
     @torch.no_grad()
     def postprocess(self, out: dict, state: TrackState,
@@ -201,7 +260,7 @@ class BaseSOTTracker(BaseOnlineTracker):
         frame = as_rgb_frame(frame)
         height, width = frame.shape[:2]
         crop, r = self.search_crop(frame, state)
-        out = self.forward_pair(state.template, self.preprocess(crop))
+        out = self.run_network(state.template, self.preprocess(crop))
         box, score = self.postprocess(out, state, r)
         if not all(math.isfinite(v) for v in box):
             box, score = list(state.bbox), 0.

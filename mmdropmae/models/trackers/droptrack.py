@@ -60,6 +60,11 @@ class DropTrack(BaseSOTTracker):
     clips it (``clip_margin`` px minimum size, as OSTrack's
     ``clip_box(margin=10)``). ``mode='predict'`` runs this over per-frame
     test items, keeping one state per video (``frame_id == 0`` initialises).
+    By default the crop and the normalisation use OSTrack's arithmetic
+    (``lib/test/tracker/ostrack.py``, ``processing_utils.sample_target``,
+    ``data_utils.Preprocessor``), so that released DropTrack / OSTrack
+    weights (``tools/model_converters/ostrack_to_mmdropmae.py``) track
+    frame by frame as the reference tracker does (docs/droptrack_parity.md).
 
     Args:
         backbone (dict): :class:`VisionTransformer` config; its ``init_cfg``
@@ -83,7 +88,12 @@ class DropTrack(BaseSOTTracker):
             ``pos_embed_x`` parameters). False uses ``backbone.embed`` with
             the encoder's table. Defaults to True.
         test_cfg (dict, optional): ``window`` ('hann' or None),
-            ``clip_margin`` (10), ``max_cached_videos`` (8).
+            ``clip_margin`` (10), ``max_cached_videos`` (8), ``crop``
+            ('ostrack': OSTrack's rounded, padded and resized crop, the
+            default; 'warp': the sub-pixel warp of the training pipelines),
+            ``normalize`` ('ostrack': ``(x / 255 - mean) / std`` as OSTrack's
+            ``Preprocessor``, the default; 'preprocessor': the data
+            preprocessor's ``normalize``).
         data_preprocessor (dict, optional): Defaults to
             :class:`TrackingDataPreprocessor`.
         init_cfg (dict, optional): Initialisation config.
@@ -142,12 +152,20 @@ class DropTrack(BaseSOTTracker):
             self.pos_embed_x = nn.Parameter(
                 self.backbone.grid_pos_embed(self.grid_x).detach().clone())
 
-        self.test_cfg = dict(window='hann', clip_margin=10.,
-                             max_cached_videos=8)
+        # test-time arithmetic: OSTrack's (lib/test/tracker/ostrack.py) by
+        # default, so that released weights give the published numbers
+        # (docs/droptrack_parity.md lists every difference)
+        self.test_cfg = dict(window='hann', clip_margin=10., max_cached_videos=8,
+                             crop='ostrack', normalize='ostrack')
         self.test_cfg.update(test_cfg or {})
         if self.test_cfg['window'] not in ('hann', None):
             raise ValueError(f"test_cfg.window must be 'hann' or None, got "
                              f"{self.test_cfg['window']!r}")
+        for key, choices in (('crop', ('ostrack', 'warp')),
+                             ('normalize', ('ostrack', 'preprocessor'))):
+            if self.test_cfg[key] not in choices:
+                raise ValueError(f'test_cfg.{key} must be one of {choices}, got '
+                                 f'{self.test_cfg[key]!r}')
         self.register_buffer('output_window', hann2d(self.grid_x), False)
 
     # ------------------------------------------------------------- weights
