@@ -347,12 +347,14 @@ class OPEMetric(_BaseSOTMetric):
         if self.first_frame not in FIRST_FRAME_RULES:
             raise ValueError(f'OPEMetric: first_frame must be one of {FIRST_FRAME_RULES}, '
                              f'got {first_frame!r}')
-        if result_layout is None:
-            result_layout = self.dataset if self.dataset in LAYOUTS else 'pytracking'
-        super().__init__(result_layout=result_layout, **kwargs)
+        super().__init__(
+            result_layout=self._layout_of(dict(dataset=dataset, result_layout=result_layout)),
+            **kwargs)
 
     @classmethod
     def _layout_of(cls, cfg: dict) -> str:
+        """The result layout of a metric config: ``result_layout``, else the
+        dataset's when it is a known layout, else ``'pytracking'``."""
         dataset = cfg.get('dataset', 'default').lower()
         return cfg.get('result_layout') or (dataset if dataset in LAYOUTS else 'pytracking')
 
