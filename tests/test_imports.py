@@ -55,6 +55,7 @@ _FORBIDDEN = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('module', [
     'mmdropmae.datasets',
     'mmdropmae.models',
@@ -69,6 +70,7 @@ def test_import_directions(module):
     assert not wrong, f'importing {module} imports {wrong}'
 
 
+@pytest.mark.slow
 def test_evaluation_functional_without_mmcv():
     loaded = _import_in_subprocess('mmdropmae.evaluation.functional', block_mmcv=True)
     assert 'mmcv' not in loaded

@@ -9,6 +9,10 @@ default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook', interval=1, max_keep_ckpts=3, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # exact --resume: re-seeds python/numpy/torch(/CUDA) from (seed, epoch)
+    # and (seed, iteration), data loader workers from (seed, rank, worker,
+    # epoch); see mmdropmae/engine/hooks/random_state_hook.py
+    random_state=dict(type='RandomStateHook'),
 )
 
 env_cfg = dict(

@@ -127,6 +127,7 @@ def test_corrupt_videos_fail_clearly(tmp_path, mode):
         assert 'zero frames' in str(exc.value)
 
 
+@pytest.mark.slow
 def test_cli(tmp_path):
     out = tmp_path / 'cli'
     proc = subprocess.run(

@@ -192,6 +192,7 @@ def test_dataloader_with_two_workers(root_copy):
     assert _load_epoch(ds, seed=8) != first
 
 
+@pytest.mark.slow
 def test_benchmark_script_smoke(tmp_path):
     proc = subprocess.run(
         [sys.executable, osp.join(REPO, 'tools', 'benchmarks', 'video_loading.py'),

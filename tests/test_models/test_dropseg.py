@@ -55,6 +55,53 @@ def test_aggregate_objects():
     assert (logits.softmax(1)[:, 2] < 1e-5).all()
 
 
+def test_aggregate_objects_hand_values():
+    # STCN (hkchengrex/STCN model/aggregate.py aggregate): background
+    # prod_o (1 - p_o), then logits log(p / (1 - p)) of [bg, p_1, ..., p_O].
+    # p = (0.6, 0.5): bg = 0.4 * 0.5 = 0.2 -> logits log(1/4), log(3/2), 0;
+    # their softmax is the odds normalised: (0.25, 1.5, 1) / 2.75
+    prob = torch.tensor([0.6, 0.5]).view(1, 2, 1, 1)
+    logits = aggregate_objects(prob)
+    torch.testing.assert_close(logits.flatten(),
+                               torch.tensor([np.log(0.25), np.log(1.5), 0.]).float())
+    torch.testing.assert_close(logits.softmax(1).flatten(),
+                               torch.tensor([0.25, 1.5, 1.]) / 2.75)
+    # probabilities are clamped to [1e-7, 1 - 1e-7] before the logit: a
+    # certain object and an absent one give finite logits, background and the
+    # absent object log(1e-7 / (1 - 1e-7))
+    edge = aggregate_objects(torch.tensor([1., 0.]).view(1, 2, 1, 1)).flatten()
+    lim = float(np.log(1e-7 / (1 - 1e-7)))
+    assert torch.isfinite(edge).all() and edge[1] > 15
+    torch.testing.assert_close(edge[[0, 2]], torch.tensor([lim, lim]), rtol=1e-5, atol=1e-5)
+
+
+def test_memory_read_hand_case():
+    # identity key / value projections: aff = q k^T / sqrt(D); the top-k of
+    # each query row are soft-maxed, the others get weight 0
+    model = _model()
+    model.key_proj = torch.nn.Identity()
+    model.value_proj = torch.nn.Identity()
+    model.mem_topk = 2
+    r2 = float(np.sqrt(2.))
+    query = torch.tensor([[[r2, 0.], [0., r2]]])  # 2 queries, D = 2
+    mem = torch.tensor([[[3., 0.], [1., 5.], [-2., 7.]]])  # 3 memory tokens
+    # query 0: aff (3, 1, -2) -> keeps tokens 0, 1 with softmax(3, 1)
+    # query 1: aff (0, 5, 7) -> keeps tokens 2, 1 with softmax(7, 5)
+    w0 = torch.tensor([1., np.exp(-2.)]).float() / (1 + np.exp(-2.))
+    w1 = torch.tensor([np.exp(-2.), 1.]).float() / (1 + np.exp(-2.))
+    expected = torch.stack([w0[0] * mem[0, 0] + w0[1] * mem[0, 1],
+                            w1[0] * mem[0, 1] + w1[1] * mem[0, 2]])[None]
+    out = model.memory_read(query, mem)
+    torch.testing.assert_close(out, expected)
+    # k >= memory size: the full softmax over all memory tokens
+    model.mem_topk = 20
+    w = torch.softmax(torch.tensor([3., 1., -2.]), 0)
+    torch.testing.assert_close(model.memory_read(query, mem)[0, 0], w @ mem[0])
+    # batch entries read only their own memory
+    both = model.memory_read(torch.cat([query, query]), torch.cat([mem, mem.flip(1)]))
+    torch.testing.assert_close(both[1, 0], w.flip(0) @ mem[0].flip(0))
+
+
 def test_forward_shapes_and_loss():
     model = _model()
     imgs = torch.randn(2, 3, 3, 32, 48)

@@ -14,6 +14,7 @@ from mmdropmae.models.heads.center_head import generate_heatmap
 from mmdropmae.models.losses import CenterFocalLoss, GIoULoss
 from mmdropmae.models.trackers import (adjust_keep_rate, candidate_elimination,
                                        clip_box, hann2d, template_center_rows)
+from mmdropmae.models.trackers.base_sot_tracker import hann1d
 from mmdropmae.registry import MODELS
 
 TINY_ARCH = dict(embed_dims=96, num_layers=4, num_heads=3, mlp_ratio=4.)
@@ -125,8 +126,20 @@ def test_ce_template_rows_and_keep_rate_schedule():
     assert adjust_keep_rate(20, 20, 70, 0.7) == pytest.approx(1.)
     assert adjust_keep_rate(45, 20, 70, 0.7) == pytest.approx(0.85)
     assert adjust_keep_rate(70, 20, 70, 0.7) == 0.7
+    # cosine, not linear (OSTrack lib/utils/ce_utils.py adjust_keep_rate):
+    # r = 0.7 + 0.3 * (cos(pi * t) + 1) / 2, t = (epoch - 20) / 50; at t = 1/5
+    # and 4/5, cos(pi / 5) = (1 + sqrt 5) / 4 gives 0.7 + 0.15 * (5 + sqrt 5) / 4
+    # = 0.97135 and 0.7 + 0.15 * (3 - sqrt 5) / 4 = 0.72865, where a linear
+    # ramp gives 0.94 and 0.76 (epoch 45, t = 1/2, is where they agree)
+    r5 = math.sqrt(5.)
+    assert adjust_keep_rate(30, 20, 70, 0.7) == pytest.approx(0.7 + 0.15 * (5 + r5) / 4, abs=1e-12)
+    assert adjust_keep_rate(60, 20, 70, 0.7) == pytest.approx(0.7 + 0.15 * (3 - r5) / 4, abs=1e-12)
+    # t = 1/4 (epoch 25 of warm-up 20..40, base 0.5): 0.5 + 0.5 * (1 + sqrt(2) / 2) / 2
+    assert adjust_keep_rate(25, 20, 40) == pytest.approx(0.75 + math.sqrt(2.) / 8, abs=1e-12)
     model = tiny_droptrack(ce_start_epoch=20, ce_warm_epochs=50)
     hub = MessageHub.get_current_instance()
+    hub.update_info('epoch', 30)  # the model reads the epoch of the message hub
+    assert model.current_keep_rate() == pytest.approx(0.7 + 0.15 * (5 + r5) / 4, abs=1e-12)
     hub.update_info('epoch', 5)
     assert model.current_keep_rate() == 1.
     _, aux = model.extract_feat(torch.randn(1, 3, 64, 64),
@@ -258,6 +271,52 @@ def test_clip_box_and_hann():
     assert win.shape == (1, 1, 16, 16) and win.max() <= 1 and win.min() > 0
     assert torch.allclose(win, win.flip(-1)) and torch.allclose(
         win, win.transpose(-1, -2))
+
+
+def test_hann_hand_values():
+    # OSTrack lib/test/utils/hann.py: centred 0.5 * (1 - cos(2 pi k / (n + 1))),
+    # k = 1..n (no zero at the ends); n = 3: angles pi/2, pi, 3pi/2
+    torch.testing.assert_close(hann1d(3), torch.tensor([0.5, 1., 0.5]))
+    # n = 4: angles 2pi/5 and 4pi/5; cos(2pi/5) = (sqrt 5 - 1) / 4
+    c = (math.sqrt(5.) - 1) / 4
+    a, b = 0.5 * (1 - c), 0.5 * (1 + (math.sqrt(5.) + 1) / 4)  # 0.34549, 0.90451
+    torch.testing.assert_close(hann1d(4), torch.tensor([a, b, b, a]))
+    # not centred: 0.5 * (1 + cos(2 pi k / (n + 2))), k = 0..n//2, mirrored
+    # (n = 4: cos of 0, pi/3, 2pi/3 -> 1, 0.75, 0.25, then 0.75 again)
+    torch.testing.assert_close(hann1d(4, centered=False), torch.tensor([1., .75, .25, .75]))
+    # (n = 3: cos of 0, 2pi/5 -> 1, 0.5 * (1 + c) = 0.65451, then mirrored)
+    torch.testing.assert_close(hann1d(3, centered=False),
+                               torch.tensor([1., 0.5 * (1 + c), 0.5 * (1 + c)]))
+    # 2D: the outer product, rows from size[0], columns from size[1]
+    win = hann2d((3, 4))
+    assert win.shape == (1, 1, 3, 4)
+    torch.testing.assert_close(win[0, 0], torch.tensor([0.5, 1., 0.5])[:, None] *
+                               torch.tensor([a, b, b, a])[None])
+    assert win[0, 0, 1, 1] == pytest.approx(b) and win[0, 0, 0, 0] == pytest.approx(a / 2)
+
+
+def test_cal_bbox_hand_case():
+    # OSTrack lib/models/layers/head.py CenterPredictor.cal_bbox: the cell of the
+    # maximum score (row-major index), cx = (col + off_x) / fs,
+    # cy = (row + off_y) / fs, (w, h) = the size map at that cell
+    head = MODELS.build(dict(type='CenterHead', in_channels=8, channels=8, feat_size=4))
+    score = torch.zeros(2, 1, 4, 4)
+    score[0, 0, 2, 1] = 0.9  # sample 0: row 2, col 1
+    score[0, 0, 1, 2] = 0.5  # lower: ignored
+    score[1, 0, 0, 3] = 0.7  # sample 1: row 0, col 3
+    size = torch.full((2, 2, 4, 4), 0.05)
+    size[0, :, 2, 1] = torch.tensor([0.3, 0.4])
+    size[0, :, 1, 2] = torch.tensor([0.9, 0.9])
+    size[1, :, 0, 3] = torch.tensor([0.2, 0.1])
+    offset = torch.zeros(2, 2, 4, 4)
+    offset[0, :, 2, 1] = torch.tensor([0.25, 0.5])
+    offset[1, :, 0, 3] = torch.tensor([0.75, 0.125])
+    box, best = head.cal_bbox(score, size, offset, return_score=True)
+    torch.testing.assert_close(box, torch.tensor([[(1 + .25) / 4, (2 + .5) / 4, .3, .4],
+                                                  [(3 + .75) / 4, (0 + .125) / 4, .2, .1]]))
+    torch.testing.assert_close(best, torch.tensor([[0.9], [0.7]]))
+    # a transposed reading (row <-> col) would give cx 0.5625 for sample 0
+    assert box[0, 0].item() == 0.3125 and box[0, 1].item() == 0.625
 
 
 def test_init_box_errors():

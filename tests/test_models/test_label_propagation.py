@@ -117,10 +117,12 @@ def test_known_motion_beats_copy_baseline(known_motion_root):
     copy = [dict(s.to_dict(), pred_mask=masks[0]) for s in samples]
     jf, jf_copy = _jf(samples), _jf(copy)
     print(jf, jf_copy)
+    # margin 0.3 over copying the first mask (measured 0.89 vs 0.32)
     assert jf > 0.8 and jf > jf_copy + 0.3, (jf, jf_copy)
-    # DINO's normalisation runs too (and still tracks object 1)
+    # DINO's normalisation runs too and still tracks object 1: margin 0.2
+    # (measured 0.64; its rescaling blows up the vanished object's residual)
     dino = _run(LabelPropagation(**dict(PIXEL_MODEL, norm_mask=True)), ds[0])
-    assert _jf(dino) > jf_copy
+    assert _jf(dino) > jf_copy + 0.2, (_jf(dino), jf_copy)
 
 
 def test_tools_style_batch_and_eval_mode(known_motion_root):
@@ -147,38 +149,82 @@ def test_tools_style_batch_and_eval_mode(known_motion_root):
     assert sorted(small['data_samples'].label_maps) == [0]
 
 
+class _PositionOnlyEncoder(torch.nn.Module):
+    """Control encoder that ignores the content: a one-hot of each patch's
+    position, the same in every frame, so every cell matches itself and the
+    labels stay where they were (copying frame 0, up to the protocol)."""
+
+    def __init__(self, patch_size=8):
+        super().__init__()
+        self.patch_size = patch_size
+
+    def forward(self, x):
+        b, _, h, w = x.shape
+        n = (h // self.patch_size) * (w // self.patch_size)
+        eye = torch.eye(n, device=x.device).reshape(n, h // self.patch_size, w // self.patch_size)
+        return eye[None].expand(b, -1, -1, -1)
+
+
+def _pck(samples):
+    metric = PCKMetric()
+    metric.process(None, samples)
+    return metric.compute_metrics(metric.results)
+
+
 def test_keypoints_jhmdb_synthetic(tmp_path):
     pytest.importorskip('scipy')
     from mmdropmae.datasets import JHMDBDataset
     from mmdropmae.datasets.synthetic.correspondence import make_synthetic_jhmdb
-    make_synthetic_jhmdb(str(tmp_path), num_videos=1, num_frames=4)
+    # the figure moves one patch (8 px) per frame: the reference (0.6 x the
+    # diagonal of the joint box) is about 57 px, so copying frame 0 is wrong
+    # from frame 1 on at PCK@0.1 (5.7 px) and from frame 2 on at PCK@0.2
+    infos = make_synthetic_jhmdb(str(tmp_path), num_videos=1, num_frames=6, size=(160, 128),
+                                 step=(8., 0.))
     ds = JHMDBDataset(data_root=str(tmp_path), ann_file='testdata.txt', pipeline=_pipeline())
     model = LabelPropagation(task='keypoint', keypoint_sigma=0.5, **PIXEL_MODEL)
     samples = _run(model, ds[0])
-    assert len(samples) == 4 and samples[1].pred_keypoints.shape == (15, 2)
-    metric = PCKMetric()
-    metric.process(None, samples)
-    res = metric.compute_metrics(metric.results)
-    assert 0 <= res['PCK@0.1'] <= res['PCK@0.2'] <= 1
-    print(res)
-    assert res['PCK@0.2'] > 0.3, res
+    assert len(samples) == 6 and samples[1].pred_keypoints.shape == (15, 2)
+    res = _pck(samples)
+    copy = _pck([dict(s.to_dict(), pred_keypoints=infos[0]['joints'][0]) for s in samples])
+    blind = LabelPropagation(task='keypoint', keypoint_sigma=0.5, **PIXEL_MODEL)
+    blind.backbone = _PositionOnlyEncoder()
+    res_blind = _pck(_run(blind, ds[0]))
+    print(res, copy, res_blind)
+    # margin 0.4 over copying frame 0 at both thresholds (measured PCK@0.1
+    # 0.76 vs 0.03, PCK@0.2 0.79 vs 0.20)
+    for k in ('PCK@0.1', 'PCK@0.2'):
+        assert res[k] > copy[k] + 0.4, (k, res, copy)
+        # control: an encoder blind to the content scores like copying
+        # (measured 0.07 / 0.19), so the margin is correspondence
+        assert res_blind[k] < copy[k] + 0.1, (k, res_blind, copy)
 
 
 def test_vip_parts_synthetic(tmp_path):
     from mmdropmae.datasets import VIPDataset
     from mmdropmae.datasets.synthetic.correspondence import make_synthetic_vip
-    infos = make_synthetic_vip(str(tmp_path), num_videos=1, num_frames=4)
+    # the person moves one patch (8 px) per frame; 128 x 128 frames so that
+    # the smaller parts span a few feature cells
+    infos = make_synthetic_vip(str(tmp_path), num_videos=1, num_frames=6, size=(128, 128),
+                               step=(8, 0))
     ds = VIPDataset(data_root=str(tmp_path), pipeline=_pipeline())
-    model = LabelPropagation(num_classes=20, **PIXEL_MODEL)
-    samples = _run(model, ds[0])
-    metric = mIoUMetric(num_classes=20, exclude_first=True)
-    metric.process(None, samples)
-    miou = metric.compute_metrics(metric.results)['mIoU']
-    copy = mIoUMetric(num_classes=20, exclude_first=True)
-    copy.process(None, [dict(s.to_dict(), pred_mask=infos[0]['labels'][0]) for s in samples])
-    miou_copy = copy.compute_metrics(copy.results)['mIoU']
-    print(miou, miou_copy)
-    assert miou > miou_copy, (miou, miou_copy)
+
+    def miou(samples):
+        metric = mIoUMetric(num_classes=20, exclude_first=True)
+        metric.process(None, samples)
+        return metric.compute_metrics(metric.results)['mIoU']
+
+    samples = _run(LabelPropagation(num_classes=20, **PIXEL_MODEL), ds[0])
+    miou_model = miou(samples)
+    miou_copy = miou([dict(s.to_dict(), pred_mask=infos[0]['labels'][0]) for s in samples])
+    blind = LabelPropagation(num_classes=20, **PIXEL_MODEL)
+    blind.backbone = _PositionOnlyEncoder()
+    miou_blind = miou(_run(blind, ds[0]))
+    print(miou_model, miou_copy, miou_blind)
+    # margin 0.5 over copying frame 0 (measured 0.77 vs 0.13)
+    assert miou_model > miou_copy + 0.5, (miou_model, miou_copy)
+    # control: the content-blind encoder does not beat copying by more than
+    # 0.1 (measured 0.13)
+    assert miou_blind < miou_copy + 0.1, (miou_blind, miou_copy)
 
 
 def test_object_entering_mid_video(synthetic_davis_root):

@@ -75,6 +75,7 @@ def test_resize_pos_embed_identity_and_shape():
         resize_pos_embed(table, (5, 5), (8, 8))
 
 
+@pytest.mark.slow
 def test_arch_presets_and_errors():
     vit = VisionTransformer(arch='base', img_size=224)
     assert vit.embed_dims == 768 and len(vit.blocks) == 12

@@ -61,6 +61,7 @@ def _read_csv(path):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_tool_writes_figures_and_table(tmp_path, tiny_setup,
                                        synthetic_video_root):
     config, (ours, ref) = tiny_setup

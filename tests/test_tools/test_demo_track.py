@@ -99,6 +99,7 @@ def test_demo_rejects_bad_init_box(assets, capsys, box, message):
     assert not osp.exists(out)  # nothing written
 
 
+@pytest.mark.slow
 def test_demo_command_line(assets):
     """The script runs as a command (argument parsing, exit code)."""
     proc = subprocess.run(

@@ -1,7 +1,10 @@
 """End to end: a tiny DropMAE pre-trains briefly on synthetic mp4 videos, the
 tiny DropTrack fine-tunes from it on synthetic GOT-10k sequences through
-tools/train.py, and tools/test.py tracks the val sequences and beats the
-"box never moves" baseline's success AUC by a clear margin."""
+tools/train.py (its encoder provably starting from the pre-trained one), and
+tools/test.py tracks the val sequences; the fine-tuned tracker must beat the
+"box never moves" baseline and the same tracker before fine-tuning (the
+pre-trained encoder with the head at its initialisation) by stated margins
+of success AUC."""
 import os
 import re
 import subprocess
@@ -9,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 MAE = REPO / 'configs' / 'dropmae' / 'pretrain_tiny_synthetic.py'
@@ -21,7 +25,7 @@ def _env():
     return env
 
 
-def _run(script, config, args, cwd, timeout=600):
+def _run(script, config, args, cwd, timeout=1800):  # generous: 2 busy cores
     proc = subprocess.run(
         [sys.executable, str(REPO / 'tools' / script), str(config)] + args,
         cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout)
@@ -55,6 +59,29 @@ def _baseline_auc(root):
                         first_frame=first)['auc']
 
 
+def _tracker_from_pretrained(mae_ckpt, path):
+    """The tiny tracker as fine-tuning starts: the encoder loaded from the
+    DropMAE checkpoint (checked tensor by tensor), the head at its
+    initialisation; saved to ``path``."""
+    import torch
+    from mmengine.config import Config
+
+    from mmdropmae.registry import MODELS
+    from mmdropmae.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(str(TRACK))
+    cfg.model.backbone.init_cfg.checkpoint = str(mae_ckpt)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    mae = torch.load(mae_ckpt, map_location='cpu', weights_only=False)['state_dict']
+    enc = {k[len('backbone.'):]: v for k, v in mae.items() if k.startswith('backbone.blocks.')}
+    ours = model.backbone.state_dict()
+    assert enc and all(torch.equal(ours[k], v) for k, v in enc.items())
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
+
+
+@pytest.mark.slow
 def test_finetune_and_track_beats_static_box(tmp_path, synthetic_video_root):
     from mmdropmae.datasets.synthetic.sot import make_synthetic_got10k
     scenarios = ['plain', 'occlusion', 'fast_motion', 'scale_change',
@@ -79,15 +106,27 @@ def test_finetune_and_track_beats_static_box(tmp_path, synthetic_video_root):
     mae_ckpt = mae_dir / 'epoch_4.pth'
     assert mae_ckpt.is_file()
 
-    # 2. fine-tune the tiny tracker from it (the config's schedule)
+    # 2. fine-tune the tiny tracker from it: the config's schedule stretched
+    # to 24 epochs (CE from epoch 8, warm-up 8, lr step at 20). The config's
+    # 12 epochs leave the tracker fragile (success AUC 0.17-0.30 here with
+    # the training seeds or the test-time crop changed, against 0.19 for the
+    # static box); 24 give 0.37
     track_dir = tmp_path / 'droptrack'
     proc = _run('train.py', TRACK, ['--work-dir', str(track_dir)] + _opts(**{
         'train_dataloader.dataset.datasets.0.data_root': sot,
         'model.backbone.init_cfg.checkpoint': mae_ckpt,
+        'train_cfg.max_epochs': 24,
+        'param_scheduler.0.milestones': '[20]',
+        'model.ce_start_epoch': 8,
+        'model.ce_warm_epochs': 8,
+        'default_hooks.checkpoint.interval': 24,
     }), cwd=tmp_path)
-    assert 'Loaded encoder weights' in proc.stdout + proc.stderr
-    ckpt = track_dir / 'epoch_12.pth'
+    log = proc.stdout + proc.stderr
+    assert 'Loaded encoder weights' in log and 'missing keys' not in log
+    ckpt = track_dir / 'epoch_24.pth'
     assert ckpt.is_file()
+    before = tmp_path / 'before_finetuning.pth'
+    _tracker_from_pretrained(mae_ckpt, before)
 
     # 3. track the val sequences with tools/test.py, write GOT-10k results
     results = tmp_path / 'results'
@@ -104,8 +143,16 @@ def test_finetune_and_track_beats_static_box(tmp_path, synthetic_video_root):
     assert (results / 'GOT-10k_Val_000001' /
             'GOT-10k_Val_000001_001.txt').is_file()
     base = _baseline_auc(sot)
-    print(f'tracker AUC {auc:.3f} (AO {ao:.3f}), static-box AUC {base:.3f}')
-    assert auc > base + 0.05, (auc, base)
+    proc = _run('test.py', TRACK, [str(before), '--work-dir', str(tmp_path / 'test0')] +
+                _opts(**{'test_dataloader.dataset.data_root': sot}), cwd=tmp_path)
+    auc_before = float(re.findall(r'auc: ([0-9.]+)', proc.stdout + proc.stderr)[-1])
+    print(f'tracker AUC {auc:.3f} (AO {ao:.3f}), static-box AUC {base:.3f}, '
+          f'before fine-tuning {auc_before:.3f}')
+    # margins of success AUC, about half the measured gaps (fine-tuned 0.37,
+    # static box 0.19, before fine-tuning 0.11): 0.08 over the static box,
+    # 0.15 over the tracker before fine-tuning
+    assert auc > base + 0.08, (auc, base)
+    assert auc > auc_before + 0.15, (auc, auc_before)
 
     # 4. an interrupted evaluation resumes: sequences with complete result
     # files are skipped, the others tracked, and all are scored

@@ -99,6 +99,7 @@ def test_got10k_perfect_and_shifted(synthetic_got10k_root, tmp_path):
     assert res2['perfect']['ao'] == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_lasot_perfect_and_shifted_cli(synthetic_lasot_root, tmp_path):
     ds = LaSOTDataset(data_root=str(synthetic_lasot_root))
     seqs = _write_folder(ds, tmp_path / 'perfect', 'lasot')

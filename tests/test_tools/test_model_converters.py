@@ -51,6 +51,7 @@ def reference_ckpt(tmp_path):
     return path, ref
 
 
+@pytest.mark.slow
 def test_roundtrip_through_the_scripts(tmp_path, reference_ckpt):
     src, ref = reference_ckpt
     ours_path, back_path = tmp_path / 'ours.pth', tmp_path / 'back.pth'

@@ -73,6 +73,7 @@ def fake_bin(tmp_path):
 # --------------------------------------------------------------------------
 # command-line interfaces
 # --------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize('script,options', [
     ('train.py', ['--work-dir', '--resume', '--amp', '--auto-scale-lr',
                   '--cfg-options', '--launcher', '--local_rank']),
@@ -156,6 +157,7 @@ def test_slurm_scripts(fake_bin, script, fourth, tool):
 # --------------------------------------------------------------------------
 # end to end with the toy model (CPU)
 # --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_train_resume_amp_and_test_end_to_end(tmp_path):
     work = str(tmp_path / 'work')
     train = [sys.executable, osp.join(TOOLS, 'train.py'), TOY_CONFIG,
@@ -199,6 +201,7 @@ def test_train_resume_amp_and_test_end_to_end(tmp_path):
     assert osp.isfile(pkl)
 
 
+@pytest.mark.slow
 def test_dist_train_two_cpu_processes_gloo(tmp_path):
     work = str(tmp_path / 'dist')
     rc, out = _run(
@@ -214,6 +217,7 @@ def test_dist_train_two_cpu_processes_gloo(tmp_path):
     assert len(_losses(out)) == 4
 
 
+@pytest.mark.slow
 def test_shutdown_distributed_keeps_final_barrier_handle(tmp_path):
     """The last collective's work object must be released by the main
     thread: if gloo's worker thread drops the last reference while the

@@ -73,6 +73,7 @@ def video_root(synthetic_video_root, tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_tiny_pretraining_learns_and_resumes(video_root, tmp_path):
     work = tmp_path / 'work'
     # the tiny config, logging to local files and TensorBoard
@@ -122,6 +123,7 @@ def test_tiny_pretraining_learns_and_resumes(video_root, tmp_path):
     assert ckpt['meta']['iter'] == 24
 
 
+@pytest.mark.slow
 def test_dist_train_two_cpu_processes(video_root, tmp_path):
     work = tmp_path / 'dist'
     res = _train(['--work-dir', str(work)] +
@@ -137,6 +139,7 @@ def test_dist_train_two_cpu_processes(video_root, tmp_path):
     assert ckpt['meta']['iter'] == 2
 
 
+@pytest.mark.slow
 def test_empty_data_root_is_a_clear_error(tmp_path):
     empty = tmp_path / 'no_videos'
     empty.mkdir()

@@ -4,7 +4,7 @@
 :class:`~mmdropmae.datasets.correspondence.VIPDataset`."""
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -72,11 +72,15 @@ def stick_figure_video(num_frames: int = 6, size: Tuple[int, int] = (80, 64), se
 
 def make_synthetic_jhmdb(root: str, num_videos: int = 2, num_frames: int = 6,
                          size: Tuple[int, int] = (80, 64), classes=('walk', 'run'),
-                         split_file: str = 'testdata.txt', seed: int = 0) -> List[Dict]:
+                         split_file: str = 'testdata.txt', seed: int = 0,
+                         step: Optional[Tuple[float, float]] = None) -> List[Dict]:
     """Write ``Rename_Images/{class}/{video}/00001.png``,
     ``joint_positions/{class}/{video}/joint_positions.mat`` (``pos_img``
     (2, 15, T), 1-based like the release) and ``{split_file}`` ('class/video'
-    lines). Returns ``[dict(video_name, joints (T, 15, 2) 0-based)]``."""
+    lines). Returns ``[dict(video_name, joints (T, 15, 2) 0-based)]``.
+
+    ``step``: the figure's motion in px per frame, for every video; by
+    default (None) even videos move by (3, 0), odd ones by (-2, 1)."""
     from scipy.io import savemat
     infos = []
     lines = []
@@ -84,8 +88,8 @@ def make_synthetic_jhmdb(root: str, num_videos: int = 2, num_frames: int = 6,
         cls = classes[i % len(classes)]
         vid = f'{cls}_video_{i:02d}'
         key = f'{cls}/{vid}'
-        frames, joints = stick_figure_video(num_frames, size, seed + i,
-                                            step=(3.0 if i % 2 == 0 else -2.0, 1.0 * (i % 2)))
+        vstep = step if step is not None else (3.0 if i % 2 == 0 else -2.0, 1.0 * (i % 2))
+        frames, joints = stick_figure_video(num_frames, size, seed + i, step=vstep)
         img_dir = osp.join(root, 'Rename_Images', cls, vid)
         os.makedirs(img_dir, exist_ok=True)
         for t, f in enumerate(frames):
@@ -141,13 +145,17 @@ def vip_video(num_frames: int = 5, size: Tuple[int, int] = (64, 64), seed: int =
 
 def make_synthetic_vip(root: str, num_videos: int = 2, num_frames: int = 5,
                        size: Tuple[int, int] = (64, 64), list_file: str = 'lists/val_videos.txt',
-                       seed: int = 0) -> List[Dict]:
+                       seed: int = 0, step: Optional[Tuple[int, int]] = None) -> List[Dict]:
     """Write ``Images/{video}/{frame}.jpg``, ``Category_ids/{video}/{frame}.png``
-    (grayscale class ids) and ``{list_file}``."""
+    (grayscale class ids) and ``{list_file}``.
+
+    ``step``: the person's motion in px per frame, for every video; by
+    default (None) even videos move by (4, 2), odd ones by (0, 2)."""
     infos, names = [], []
     for i in range(num_videos):
         vid = f'videos{i + 1}'
-        frames, labels = vip_video(num_frames, size, seed + i, step=(4 if i % 2 == 0 else 0, 2))
+        vstep = step if step is not None else (4 if i % 2 == 0 else 0, 2)
+        frames, labels = vip_video(num_frames, size, seed + i, step=vstep)
         idir, ldir = osp.join(root, 'Images', vid), osp.join(root, 'Category_ids', vid)
         os.makedirs(idir, exist_ok=True)
         os.makedirs(ldir, exist_ok=True)

@@ -1,13 +1,30 @@
 """Metrics of the label-propagation correspondence evaluation.
 
 PCK (JHMDB pose)
-    A predicted joint is correct when its distance to the ground truth is
-    below ``alpha * max(w, h)``, where ``(w, h)`` is the size of the bounding
-    box of *that frame's ground-truth joints* (the convention of the
-    CRW / UVC JHMDB evaluation: the person box from the gt joints, alpha
-    times its longer side). PCK@alpha = correct joints / evaluated joints,
-    accumulated over all joints of all evaluated frames; frame 0 (given) is
-    excluded by default; joints with non-finite ground truth are skipped.
+    The JHMDB evaluation of the video-correspondence papers, CRW
+    (ajabri/videowalk, ``code/eval/eval_pck.py``) and UVC
+    (Liusifei/UVC, ``eval_pck.py``; the two scripts are the same):
+
+    - a joint is *evaluated* in a frame when it is visible; CRW marks a
+      joint invisible when its propagated heat map is empty
+      (``process_pose`` in ``code/utils/test_utils.py`` writes ``-1``, and
+      ``eval_pck.py`` skips ``predres[0, j, k] < 0``); here a joint is
+      skipped when its ground truth is not finite or its prediction is not
+      finite or has ``x < 0``;
+    - the reference length of a frame is ``0.6 * ||(maxx - minx, maxy - miny)||``,
+      0.6 times the *diagonal* of the box of that frame's ground-truth joints
+      over the evaluated joints (``now_boxes[k] = 0.6 * np.linalg.norm(...)``);
+    - the normalised distance is ``d / ref`` and the joint is correct when
+      ``d / ref <= alpha`` (``computePCK``: ``distAll[pidx] <= distThresh``);
+    - frame 0 (given) is never scored (``if k == 0: continue``);
+    - the normalised distances are pooled per joint *index* over all frames
+      of all videos, PCK_j = correct_j / evaluated_j, and PCK@alpha is the
+      mean of PCK_j over the joints (``np.mean(pckAll[0:len(distAll), 0])``;
+      the pooled ``nCorrect / nTotal`` is commented out there). Joints never
+      evaluated are left out of the mean (CRW would divide by zero).
+
+    A box of zero size (a single evaluated joint) gives ``d / 0`` = inf or
+    nan, never correct, as in CRW.
 
 mIoU (VIP parts)
     A ``num_classes`` x ``num_classes`` confusion matrix is accumulated over
@@ -33,34 +50,82 @@ def _np(x) -> np.ndarray:
     return np.asarray(x)
 
 
-def pck_correct(pred: np.ndarray, gt: np.ndarray, alpha: float) -> np.ndarray:
-    """Per-joint correctness (bool, (J,)) of one frame, and validity.
+def pck_reference(gt: np.ndarray, valid: np.ndarray) -> float:
+    """CRW's reference length of one frame: 0.6 x the diagonal of the box
+    of the evaluated (``valid``) ground-truth joints (``now_boxes[k]`` in
+    ajabri/videowalk ``code/eval/eval_pck.py``)."""
+    g = np.asarray(gt, dtype=np.float64).reshape(-1, 2)[np.asarray(valid, bool)]
+    if not len(g):
+        return float('nan')
+    # CRW starts the running max at -1 and the min at 1e6
+    hi, lo = np.maximum(g.max(0), -1.), np.minimum(g.min(0), 1e6)
+    return 0.6 * float(np.linalg.norm(hi - lo))
+
+
+def pck_distances(pred: np.ndarray, gt: np.ndarray):
+    """Normalised distances of one frame's joints.
+
+    Args:
+        pred (np.ndarray): (J, 2) predicted (x, y).
+        gt (np.ndarray): (J, 2) ground-truth (x, y).
+
+    Returns:
+        tuple: (dnorm (J,) float, ``d / ref`` with :func:`pck_reference`;
+        valid (J,) bool, the evaluated joints: finite ground truth and a
+        finite prediction with ``x >= 0``).
+    """
+    pred = np.asarray(pred, dtype=np.float64).reshape(-1, 2)
+    gt = np.asarray(gt, dtype=np.float64).reshape(-1, 2)
+    if pred.shape != gt.shape:
+        raise ValueError(f'pred_keypoints {pred.shape} and gt_keypoints {gt.shape} differ')
+    valid = np.isfinite(gt).all(1) & np.isfinite(pred).all(1) & ~(pred[:, 0] < 0)
+    dnorm = np.full(len(gt), np.nan)
+    if valid.any():
+        ref = pck_reference(gt, valid)
+        d = np.linalg.norm(pred[valid] - gt[valid], axis=1)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            dnorm[valid] = d / ref
+    return dnorm, valid
+
+
+def pck_correct(pred: np.ndarray, gt: np.ndarray, alpha: float):
+    """Per-joint correctness of one frame: ``d / ref <= alpha``.
 
     Returns:
         tuple: (correct (J,) bool, valid (J,) bool).
     """
-    pred = np.asarray(pred, dtype=np.float64).reshape(-1, 2)
-    gt = np.asarray(gt, dtype=np.float64).reshape(-1, 2)
-    valid = np.isfinite(gt).all(1)
-    if not valid.any():
-        return np.zeros(len(gt), bool), valid
-    g = gt[valid]
-    size = max(g[:, 0].max() - g[:, 0].min(), g[:, 1].max() - g[:, 1].min())
-    dist = np.linalg.norm(pred - gt, axis=1)
-    correct = valid & (dist < alpha * size)
+    dnorm, valid = pck_distances(pred, gt)
+    with np.errstate(invalid='ignore'):
+        correct = valid & (dnorm <= alpha)
     return correct, valid
+
+
+def pck_per_joint(joint_ids: np.ndarray, dnorm: np.ndarray, alpha: float,
+                  num_joints: int) -> np.ndarray:
+    """PCK_j of each joint index (nan for joints never evaluated)."""
+    total = np.bincount(joint_ids, minlength=num_joints).astype(np.float64)
+    with np.errstate(invalid='ignore'):
+        hit = dnorm <= alpha
+    correct = np.bincount(joint_ids, weights=hit.astype(np.float64), minlength=num_joints)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.where(total > 0, correct / total, np.nan)
 
 
 @METRICS.register_module()
 class PCKMetric(BaseMetric):
-    """PCK@alpha of propagated keypoints (see the module docstring).
+    """PCK@alpha of propagated keypoints, CRW's JHMDB convention (see the
+    module docstring): reference 0.6 x the diagonal of the frame's
+    ground-truth joint box, ``d / ref <= alpha``, frame 0 excluded, the mean
+    over joints of the per-joint PCK pooled over all frames and videos.
 
     Samples: ``pred_keypoints`` (J, 2) and ``gt_keypoints`` (J, 2) pixel
-    (x, y), ``frame_id``; ``video_name`` optional.
+    (x, y), ``frame_id``; ``video_name`` optional. After
+    :meth:`compute_metrics`, ``per_joint_pck`` maps each alpha to the (J,)
+    PCK_j.
 
     Args:
         alphas (Sequence[float]): Thresholds. Defaults to (0.1, 0.2).
-        exclude_first (bool): Skip frame 0. Defaults to True.
+        exclude_first (bool): Skip frame 0 (CRW does). Defaults to True.
     """
     default_prefix: Optional[str] = 'jhmdb'
 
@@ -80,19 +145,20 @@ class PCKMetric(BaseMetric):
                 raise KeyError('PCKMetric needs pred_keypoints in every data sample')
             if self.exclude_first and int(get_sample_field(s, 'frame_id', 1)) == 0:
                 continue
-            gt, pred = _np(gt), _np(pred)
-            rec = {}
-            for a in self.alphas:
-                c, v = pck_correct(pred, gt, a)
-                rec[a] = (int(c.sum()), int(v.sum()))
-            self.results.append(rec)
+            dnorm, valid = pck_distances(_np(pred), _np(gt))
+            self.results.append(dict(num_joints=len(valid), joint_ids=np.flatnonzero(valid),
+                                     dnorm=dnorm[valid]))
 
     def compute_metrics(self, results: List[Dict]) -> Dict[str, float]:
-        out = {}
+        num_joints = max((r['num_joints'] for r in results), default=0)
+        ids = np.concatenate([r['joint_ids'] for r in results] or [np.zeros(0, np.int64)])
+        dnorm = np.concatenate([r['dnorm'] for r in results] or [np.zeros(0)])
+        out, self.per_joint_pck = {}, {}
         for a in self.alphas:
-            correct = sum(r[a][0] for r in results)
-            total = sum(r[a][1] for r in results)
-            out[f'PCK@{a:g}'] = correct / total if total else float('nan')
+            per_joint = pck_per_joint(ids.astype(np.int64), dnorm, a, num_joints)
+            self.per_joint_pck[a] = per_joint
+            seen = np.isfinite(per_joint)
+            out[f'PCK@{a:g}'] = float(per_joint[seen].mean()) if seen.any() else float('nan')
         MMLogger.get_current_instance().info(
             'PCK: ' + ', '.join(f'{k} {v:.4f}' for k, v in out.items()))
         return out
