@@ -2,7 +2,8 @@
 
 Every reader opens one file, knows its number of frames and returns RGB
 ``uint8`` frames of shape ``(H, W, 3)`` for a list of frame indices (frame
-``i`` is the ``i``-th frame in presentation order). Failures are raised as
+``i`` is the ``i``-th frame in display order; for :class:`PyAVReader`, the
+``i``-th frame of a sequential decode, see ``docs/video_decoding.md``). Failures are raised as
 :class:`VideoReadError`, whose message names the file and the problem.
 
 Backends (see ``docs/video_decoding.md`` for the measurements behind the
@@ -11,7 +12,9 @@ default):
 - ``'pyav'`` (:class:`PyAVReader`, the default): indexes the packets once,
   then decodes each requested frame from the keyframe before it, skipping the
   frames no other frame references (``skip_frame='NONREF'``) and decoding all
-  requested frames of a GOP in one forward pass. Decoder-exact.
+  requested frames of a GOP in one forward pass; counts frames from the IDR
+  picture when the timestamps do not give the display order. Frame-exact,
+  damaged and truncated files raise.
 - ``'decord'`` (:class:`DecordReader`): ``decord.VideoReader`` (decord or
   decord2, whichever provides the ``decord`` module).
 - ``'torchcodec'`` (:class:`TorchCodecReader`): ``torchcodec.decoders.VideoDecoder``
@@ -21,11 +24,14 @@ default):
   it is the last resort.
 """
 import importlib.util
+import itertools
+import logging
 import os.path as osp
 from abc import ABCMeta, abstractmethod
 from typing import Dict, List, Optional, Sequence, Tuple, Type
 
 import numpy as np
+from mmengine.logging import print_log
 
 
 class VideoReadError(RuntimeError):
@@ -175,29 +181,94 @@ class BaseVideoReader(metaclass=ABCMeta):
                 f'num_threads={self.num_threads})')
 
 
+#: H.264 / HEVC NAL unit types of the pictures that start a closed GOP
+#: (IDR: every later frame in decode order is shown after every earlier one).
+_IDR_NAL_TYPES = {'h264': (5, ), 'hevc': (19, 20)}
+
+
+def _nal_length_size(codec: str, extradata: Optional[bytes]) -> Optional[int]:
+    """Bytes of the NAL length prefix of ``avcC``/``hvcC`` packets (MP4,
+    Matroska), or ``None`` for Annex B start codes (MPEG-TS, raw streams)."""
+    if not extradata or extradata[0] != 1:
+        return None
+    if codec == 'h264' and len(extradata) > 4:
+        return (extradata[4] & 3) + 1
+    if codec == 'hevc' and len(extradata) > 21:
+        return (extradata[21] & 3) + 1
+    return None
+
+
+def _nal_types(data: bytes, codec: str, length_size: Optional[int]) -> List[int]:
+    """NAL unit types of one H.264 / HEVC packet."""
+    headers = []
+    if length_size:  # length-prefixed NAL units
+        pos = 0
+        while pos + length_size < len(data):
+            size = int.from_bytes(data[pos:pos + length_size], 'big')
+            headers.append(data[pos + length_size])
+            pos += length_size + max(size, 1)
+    else:  # Annex B: 00 00 01 start codes
+        pos = data.find(b'\x00\x00\x01')
+        while 0 <= pos < len(data) - 3:
+            headers.append(data[pos + 3])
+            pos = data.find(b'\x00\x00\x01', pos + 3)
+    if codec == 'h264':
+        return [h & 0x1F for h in headers]
+    return [(h >> 1) & 0x3F for h in headers]
+
+
 @register_video_reader
 class PyAVReader(BaseVideoReader):
     """Frame-exact random access with PyAV (FFmpeg).
 
+    Frame ``i`` is the ``i``-th frame that a sequential decode of the file
+    with FFmpeg's libraries returns (PyAV's ``container.decode(video=0)``):
+    frames in the decoder's output order, without the ones an edit list
+    discards, as stored (a display rotation in the metadata is not applied,
+    as decord and PyAV do not apply it; the ``ffmpeg`` command line does).
+    Files on which random access cannot
+    reproduce that raise :class:`VideoReadError` instead of returning other
+    frames.
+
     On opening, all packets of the first video stream are demuxed once (a few
-    milliseconds for a 10 s clip; no decoding) and kept in memory. Frame ``i``
-    is the packet with the ``i``-th smallest presentation timestamp, like
-    decord's index. To decode a set of frames, each one is decoded from the
-    last keyframe at or before it; frames of one GOP are decoded in one
-    forward pass and a later GOP starts a new pass at its own keyframe instead
-    of decoding through. Within a pass, packets that are not targets are
-    decoded with ``skip_frame='NONREF'``: frames that no other frame
-    references (``nal_ref_idc == 0`` in H.264, e.g. the non-reference
-    B-frames) are not decoded at all, which cannot change any other frame, so
-    the output is bit-identical to a full sequential decode. Only the target
-    frames are converted to RGB.
+    milliseconds for a 10 s clip; no decoding) and kept in memory. Two ways to
+    find frame ``i``:
+
+    - **by timestamp** (the fast path, for files whose presentation
+      timestamps give the display order): frame ``i`` is the packet with the
+      ``i``-th smallest pts. Each requested frame is decoded from the last
+      keyframe at or before it; frames of one GOP are decoded in one forward
+      pass and a later GOP starts a new pass at its own keyframe. Within a
+      pass, packets that are not targets are decoded with
+      ``skip_frame='NONREF'``: frames that no other frame references
+      (``nal_ref_idc == 0`` in H.264) are not decoded at all, which cannot
+      change any other frame, so the output is bit-identical to a full
+      sequential decode. Every pass checks that the decoder returns its frames
+      in increasing pts; if not, the reader switches to counting.
+    - **by counting** (when the timestamps cannot give the display order:
+      missing or repeated pts, or pts in decode order in a stream with
+      B-frame reordering, e.g. phone recordings muxed with pts = dts): a pass
+      starts at the last closed-GOP start (an H.264/HEVC IDR picture, found
+      in the bitstream; any keyframe of a codec without reordering) whose
+      first frame is not after the target, decodes every frame and counts
+      them. After an IDR picture the decoder shows no earlier frame, so the
+      ``j``-th output of that pass is frame ``(shown packets before the IDR)
+      + j``. Slower (nothing is skipped; without IDR pictures the pass starts
+      at the first packet) but exact.
+
+    Damaged files: a truncated file (fewer packets than its index lists, or
+    an incomplete last packet) is refused when opened; a frame that the
+    decoder flags as corrupt (error concealment, e.g. a broken slice) in a
+    pass raises for the frames of that pass, because concealment depends on
+    the decoding history and a random access cannot reproduce it. Only the
+    target frames are converted to RGB.
 
     Args:
         filename (str): The video file.
         num_threads (int): Decoder threads (also used for the RGB
             conversion). Defaults to 1.
         skip_nonref (bool): Skip decoding the non-reference frames that are
-            not requested. Exact. Defaults to True.
+            not requested (timestamp path). Exact. Defaults to True.
         skip_loop_filter (bool): Approximate mode: skip H.264's in-loop
             deblocking filter on every frame (FFmpeg's
             ``skip_loop_filter='all'``). Decoding is ~15-25% faster, but the
@@ -233,6 +304,11 @@ class PyAVReader(BaseVideoReader):
             self.close()
             raise
 
+    @property
+    def by_timestamp(self) -> bool:
+        """Whether frames are found by timestamp (else by counting)."""
+        return self._by_pts
+
     def _index(self) -> None:
         if not self._container.streams.video:
             raise VideoReadError(self.filename, 'no video stream')
@@ -254,34 +330,68 @@ class PyAVReader(BaseVideoReader):
         except self._av_error as e:
             raise VideoReadError(self.filename,
                                  f'demuxing failed after {len(packets)} packets ({e})') from e
+        listed = stream.frames  # the container's sample count (0: unknown)
+        if (listed and len(packets) < listed) or any(p.is_corrupt for p in packets[-1:]):
+            raise VideoReadError(
+                self.filename, f'truncated: {len(packets)} of the {listed or "?"} packets the '
+                'container lists are present' + (', the last one incomplete'
+                                                 if packets and packets[-1].is_corrupt else ''))
         # Packets flagged "discard" (before an edit list's start) are decoded
         # as references but are not frames of the video.
-        shown = [k for k, p in enumerate(packets) if not p.is_discard]
-        if not shown:
+        shown = np.array([not p.is_discard for p in packets], bool)
+        if not shown.any():
             raise VideoReadError(self.filename, 'zero frames')
         self._packets = packets
         self._is_key = np.array([p.is_keyframe for p in packets], bool)
         self._is_key[0] = True  # decoding can only start at the first packet
-        pts = [packets[k].pts for k in shown]
-        self._sequential = any(p is None for p in pts) or len(set(pts)) != len(pts)
-        if self._sequential:
-            # Without unique timestamps frames cannot be matched to packets:
-            # decode from the start and count output frames.
-            self._frame_packet = np.asarray(shown, np.int64)
-            self._frame_pts = np.zeros(len(shown), np.int64)
-        else:
-            pts_arr = np.asarray(pts, np.int64)
-            order = np.argsort(pts_arr, kind='stable')
-            self._frame_packet = np.asarray(shown, np.int64)[order]
-            self._frame_pts = pts_arr[order]
-            self._packet_pts = np.array(
-                [p.pts if p.pts is not None else np.iinfo(np.int64).min for p in packets],
-                np.int64)
-            self._key_pos = np.nonzero(self._is_key)[0]
-        self._num_frames = len(shown)
+        self._key_pos = np.nonzero(self._is_key)[0]
+        self._shown_before = np.concatenate([[0], np.cumsum(shown)[:-1]]).astype(np.int64)
+        self._num_frames = int(shown.sum())
         self._height, self._width = ctx.height, ctx.width
         rate = stream.average_rate or stream.guessed_rate
         self._fps = float(rate) if rate else float('nan')
+        self._closed = None  # closed-GOP starts, found when counting first needs them
+
+        pts = [p.pts for p in packets]
+        shown_pts = [pts[k] for k in np.nonzero(shown)[0]]
+        self._by_pts = None not in shown_pts and len(set(shown_pts)) == len(shown_pts)
+        if self._by_pts and np.all(np.diff(np.asarray(shown_pts, np.int64)) > 0):
+            # pts in decode order: a stream without reordering, or one whose
+            # decode timestamps were written as presentation timestamps (pts
+            # = dts). The decoder learns the reorder depth from the sequence
+            # header when it decodes the first packet.
+            if not ctx.has_b_frames:
+                try:  # draining makes frame threads report back
+                    ctx.decode(packets[0])
+                    ctx.decode(None)
+                except self._av_error:
+                    pass
+                ctx.flush_buffers()
+            self._by_pts = not ctx.has_b_frames
+        if self._by_pts:
+            pts_arr = np.asarray(shown_pts, np.int64)
+            order = np.argsort(pts_arr, kind='stable')
+            self._frame_packet = np.nonzero(shown)[0][order]
+            self._frame_pts = pts_arr[order]
+            self._packet_pts = np.array(
+                [p if p is not None else np.iinfo(np.int64).min for p in pts], np.int64)
+
+    def _closed_starts(self) -> np.ndarray:
+        """Packets (decode order) at which a pass may start when counting."""
+        if self._closed is None:
+            codec = self._ctx.name
+            closed = np.zeros(len(self._packets), bool)
+            closed[0] = True
+            if codec in _IDR_NAL_TYPES:
+                length_size = _nal_length_size(codec, self._ctx.extradata)
+                idr = _IDR_NAL_TYPES[codec]
+                for k in self._key_pos[1:]:
+                    types = _nal_types(bytes(self._packets[k]), codec, length_size)
+                    closed[k] = any(t in idr for t in types)
+            elif not self._ctx.has_b_frames:  # no reordering: every keyframe
+                closed[self._key_pos] = True
+            self._closed = np.nonzero(closed)[0]
+        return self._closed
 
     def _start_packet(self, pos: int) -> int:
         """Last keyframe packet at or before ``pos`` (decode order) whose pts
@@ -294,12 +404,34 @@ class PyAVReader(BaseVideoReader):
             k -= 1
         return int(keys[max(k, 0)])
 
+    def _check_frame(self, frame, index: Optional[int]) -> None:
+        if frame.is_corrupt:
+            raise VideoReadError(
+                self.filename, 'damaged bitstream: the decoder concealed errors in a frame this '
+                'read depends on, which random access cannot reproduce', index)
+
     def _decode_pass(self, first: int, last: int, wanted: Dict[int, int],
-                     found: Dict[int, object]) -> None:
+                     found: Dict[int, object]) -> bool:
+        """Decode packets ``first..last`` (timestamp path); False when the
+        decoder's output is not in pts order."""
         ctx, packets = self._ctx, self._packets
         ctx.flush_buffers()
         skip = self.skip_nonref
         mode = None
+        prev_pts = None
+        first_target = min(wanted.values())
+
+        def take(frame) -> bool:
+            nonlocal prev_pts
+            if prev_pts is not None and frame.pts is not None and frame.pts < prev_pts:
+                return False
+            prev_pts = frame.pts
+            self._check_frame(frame, wanted.get(frame.pts, first_target))
+            i = wanted.get(frame.pts)
+            if i is not None:
+                found[i] = frame
+            return True
+
         try:
             for k in range(first, last + 1):
                 packet = packets[k]
@@ -308,19 +440,18 @@ class PyAVReader(BaseVideoReader):
                     if new_mode != mode:
                         ctx.skip_frame = mode = new_mode
                 for frame in ctx.decode(packet):
-                    i = wanted.get(frame.pts)
-                    if i is not None:
-                        found[i] = frame
+                    if not take(frame):
+                        return False
             if skip and mode != 'DEFAULT':
                 ctx.skip_frame = 'DEFAULT'
             for frame in ctx.decode(None):
-                i = wanted.get(frame.pts)
-                if i is not None:
-                    found[i] = frame
+                if not take(frame):
+                    return False
         except self._av_error as e:
             missing = sorted(set(wanted.values()) - set(found))
             raise VideoReadError(self.filename, f'decoding failed ({e})',
                                  missing[0] if missing else None) from e
+        return True
 
     def _to_rgb(self, frame) -> np.ndarray:
         # One conversion context per reader, at the reader's thread count
@@ -328,36 +459,7 @@ class PyAVReader(BaseVideoReader):
         return self._reformatter.reformat(frame, format='rgb24',
                                           threads=self.num_threads).to_ndarray()
 
-    def _read_sequential(self, indices: List[int]) -> List[np.ndarray]:
-        ctx = self._ctx
-        ctx.flush_buffers()
-        ctx.skip_frame = 'DEFAULT'  # frames are counted: decode every one
-        wanted, out, n = set(indices), {}, 0
-        try:
-            for packet in self._packets:
-                for frame in ctx.decode(packet):
-                    if n in wanted:
-                        out[n] = self._to_rgb(frame)
-                    n += 1
-                if len(out) == len(wanted):
-                    break
-            else:
-                for frame in ctx.decode(None):
-                    if n in wanted:
-                        out[n] = self._to_rgb(frame)
-                    n += 1
-        except self._av_error as e:
-            raise VideoReadError(self.filename, f'decoding failed ({e})', n) from e
-        missing = [i for i in indices if i not in out]
-        if missing:
-            raise VideoReadError(self.filename, 'the decoder returned no frame', missing[0])
-        return [out[i] for i in indices]
-
-    def _read(self, indices: List[int]) -> List[np.ndarray]:
-        if self._container is None:
-            raise VideoReadError(self.filename, 'reader is closed')
-        if self._sequential:
-            return self._read_sequential(indices)
+    def _read_by_pts(self, indices: List[int]) -> Optional[Dict[int, object]]:
         # Plan decoding passes in decode order.
         targets = sorted((int(self._frame_packet[i]), i) for i in indices)
         passes: List[List] = []  # [first_packet, last_packet, {pts: index}]
@@ -375,7 +477,47 @@ class PyAVReader(BaseVideoReader):
             passes[-1][2][int(self._frame_pts[i])] = i
         found: Dict[int, object] = {}
         for first, last, wanted in passes:
-            self._decode_pass(first, last, wanted, found)
+            if not self._decode_pass(first, last, wanted, found):
+                return None
+        return found
+
+    def _read_by_count(self, indices: List[int]) -> Dict[int, object]:
+        closed = self._closed_starts()
+        base = self._shown_before[closed]  # frames shown before each start
+        groups: Dict[int, set] = {}
+        for i in sorted(set(indices)):
+            g = int(np.searchsorted(base, i, side='right')) - 1
+            groups.setdefault(int(closed[g]), set()).add(i)
+        ctx, found = self._ctx, {}
+        for start, wanted in groups.items():
+            ctx.flush_buffers()
+            ctx.skip_frame = 'DEFAULT'  # frames are counted: decode every one
+            n = int(self._shown_before[start])
+            last = max(wanted)
+            try:
+                for packet in itertools.chain(self._packets[start:], [None]):
+                    for frame in ctx.decode(packet):
+                        self._check_frame(frame, min(wanted - set(found), default=n))
+                        if n in wanted:
+                            found[n] = frame
+                        n += 1
+                    if n > last:
+                        break
+            except self._av_error as e:
+                raise VideoReadError(self.filename, f'decoding failed ({e})', n) from e
+        return found
+
+    def _read(self, indices: List[int]) -> List[np.ndarray]:
+        if self._container is None:
+            raise VideoReadError(self.filename, 'reader is closed')
+        found = self._read_by_pts(indices) if self._by_pts else None
+        if found is None:
+            if self._by_pts:
+                print_log(f'"{self.filename}": the decoder does not return frames in pts '
+                          'order; finding frames by counting from here on',
+                          logger='current', level=logging.WARNING)
+                self._by_pts = False
+            found = self._read_by_count(indices)
         out = []
         for i in indices:
             frame = found.get(i)
