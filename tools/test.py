@@ -15,7 +15,6 @@ import logging
 import os.path as osp
 import sys
 
-from mmengine.evaluator import DumpResults
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
@@ -95,6 +94,8 @@ def main():
     if args.out is not None:
         assert args.out.endswith(('.pkl', '.pickle')), \
             'The dump file (--out) must be a .pkl file.'
+        # ours keeps every frame of whole-video items (MMEngine's the first)
+        from mmdropmae.evaluation.metrics import DumpResults
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
 

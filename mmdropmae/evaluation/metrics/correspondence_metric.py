@@ -41,7 +41,7 @@ from mmengine.logging import MMLogger
 
 from mmdropmae.registry import METRICS
 from mmdropmae.utils.fileio import read_label_png
-from .sample_utils import get_sample_field
+from .sample_utils import extend_per_item, flatten_items, get_sample_field
 
 
 def _np(x) -> np.ndarray:
@@ -136,6 +136,7 @@ class PCKMetric(BaseMetric):
         self.exclude_first = exclude_first
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        entries = []
         for s in data_samples:
             gt = get_sample_field(s, 'gt_keypoints', None)
             pred = get_sample_field(s, 'pred_keypoints', None)
@@ -146,10 +147,12 @@ class PCKMetric(BaseMetric):
             if self.exclude_first and int(get_sample_field(s, 'frame_id', 1)) == 0:
                 continue
             dnorm, valid = pck_distances(_np(pred), _np(gt))
-            self.results.append(dict(num_joints=len(valid), joint_ids=np.flatnonzero(valid),
-                                     dnorm=dnorm[valid]))
+            entries.append(dict(num_joints=len(valid), joint_ids=np.flatnonzero(valid),
+                                dnorm=dnorm[valid]))
+        extend_per_item(self.results, entries, data_batch)
 
-    def compute_metrics(self, results: List[Dict]) -> Dict[str, float]:
+    def compute_metrics(self, results: List[List[Dict]]) -> Dict[str, float]:
+        results = flatten_items(results)
         num_joints = max((r['num_joints'] for r in results), default=0)
         ids = np.concatenate([r['joint_ids'] for r in results] or [np.zeros(0, np.int64)])
         dnorm = np.concatenate([r['dnorm'] for r in results] or [np.zeros(0)])
@@ -195,6 +198,7 @@ class mIoUMetric(BaseMetric):  # noqa: N801
         return np.bincount(idx, minlength=n * n).reshape(n, n)
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        entries = []
         for s in data_samples:
             if self.exclude_first and int(get_sample_field(s, 'frame_id', 1)) == 0:
                 continue
@@ -210,9 +214,11 @@ class mIoUMetric(BaseMetric):  # noqa: N801
             pred, gt = _np(pred), _np(gt)
             while pred.ndim > 2 and pred.shape[0] == 1:
                 pred = pred[0]
-            self.results.append(self.confusion(pred, gt))
+            entries.append(self.confusion(pred, gt))
+        extend_per_item(self.results, entries, data_batch)
 
-    def compute_metrics(self, results: List[np.ndarray]) -> Dict[str, float]:
+    def compute_metrics(self, results: List[List[np.ndarray]]) -> Dict[str, float]:
+        results = flatten_items(results)
         cm = np.sum(results, axis=0) if results else np.zeros(
             (self.num_classes, self.num_classes), np.int64)
         tp = np.diag(cm).astype(np.float64)

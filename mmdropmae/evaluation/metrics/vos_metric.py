@@ -58,7 +58,7 @@ from mmdropmae.registry import METRICS
 from mmdropmae.utils.fileio import load_vos_mask, write_palette_mask, youtube_vos_categories
 from ..functional.vos_metrics import (GLOBAL_KEYS, format_vos_table, frame_object_scores,
                                       sequence_object_records, summarize_vos)
-from .sample_utils import get_sample_field
+from .sample_utils import extend_per_item, flatten_items, get_sample_field
 
 #: Layouts of the written results (``{prefix}`` = ``outfile_prefix``).
 SUBMISSION_LAYOUTS = {
@@ -89,20 +89,6 @@ def _to_ids(x: Any, what: str) -> np.ndarray:
 
 def _int_keys(d: Optional[Dict]) -> Optional[Dict[int, Any]]:
     return None if d is None else {int(k): v for k, v in d.items()}
-
-
-def _batch_size(data_batch: Any) -> Optional[int]:
-    if isinstance(data_batch, dict):
-        for key in ('data_samples', 'inputs'):
-            v = data_batch.get(key)
-            if isinstance(v, (list, tuple)):
-                return len(v)
-            if hasattr(v, 'shape') and len(getattr(v, 'shape')):
-                return int(v.shape[0])
-        return None
-    if isinstance(data_batch, (list, tuple)):
-        return len(data_batch)
-    return None
 
 
 @METRICS.register_module()
@@ -259,20 +245,13 @@ class VOSMetric(BaseMetric):
         data item of the batch so that MMEngine's ``collect_results``
         truncation by data set size stays right for frame- and
         sequence-level models."""
-        frames = [self._process_one(s) for s in data_samples]
-        n_items = _batch_size(data_batch) or len(frames)
-        if n_items == len(frames):
-            self.results.extend([f] for f in frames)
-        else:
-            self.results.append(frames)
-            self.results.extend([] for _ in range(max(0, n_items - 1)))
+        extend_per_item(self.results, [self._process_one(s) for s in data_samples], data_batch)
 
     # ------------------------------------------------------------------ #
     def compute_metrics(self, results: List[List[Dict]]) -> Dict[str, float]:
         frames: Dict[tuple, Dict] = {}
-        for entry in results:
-            for rec in entry:
-                frames.setdefault((rec['video_name'], rec['frame_id']), rec)
+        for rec in flatten_items(results):
+            frames.setdefault((rec['video_name'], rec['frame_id']), rec)
         if self.zip_results:
             archive = shutil.make_archive(
                 osp.abspath(self.outfile_prefix.rstrip('/\\')), 'zip',
