@@ -309,6 +309,22 @@ def test_droptrack_384_recipe():
     assert (m.ce_start_epoch, m.ce_warm_epochs) == (20, 80)
 
 
+def test_droptrack_384_got10k_recipe():
+    """DropTrack experiments/ostrack/vitb_384_mae_ce_32x4_got10k_ep100.yaml:
+    the 384 sizes and jitter on the GOT-10k-only 100-epoch schedule."""
+    cfg = load('droptrack/droptrack_vit-b16_192-384_got10k.py')
+    m = cfg.model
+    assert (m.template_size, m.search_size, m.search_factor, m.head.feat_size) == (
+        192, 384, 5.0, 24)
+    crop = _crop(cfg)
+    assert (crop.template_size, crop.search_size, crop.search_factor) == (192, 384, 5.0)
+    assert (crop.search_scale_jitter, crop.search_center_jitter) == (0.5, 4.5)
+    assert cfg.optim_wrapper.optimizer.lr == 2.5e-4
+    assert cfg.train_cfg.max_epochs == 100 and cfg.param_scheduler[0].milestones == [80]
+    assert (m.ce_start_epoch, m.ce_warm_epochs) == (20, 50)
+    assert cfg.test_evaluator.type == 'GOT10kMetric'
+
+
 def test_dropseg_recipe():
     """STCN's main training (hkchengrex/STCN util/hyper_para.py stage 3,
     model/model.py, model/losses.py, train.py, eval_davis.py)."""
