@@ -17,3 +17,5 @@ from .sot_pair_dataset import SOTPairDataset  # noqa: F401,E402
 from .vos import *  # noqa: F401,F403,E402
 from .correspondence import *  # noqa: F401,F403,E402
 from .vos_clip_dataset import VOSClipDataset  # noqa: F401,E402
+from .prepared_video import (FrameFolderReader, LoadFramePairFromFrames,  # noqa: F401,E402
+                             RawframePairDataset)
