@@ -42,7 +42,7 @@ import shutil
 import string
 import time
 import uuid
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -52,7 +52,7 @@ from mmdropmae.registry import DATASETS, TRANSFORMS
 from mmdropmae.utils.fileio import atomic_write_text
 from .transforms.loading import sample_frame_pair
 from .video_pair_dataset import VideoPairDataset
-from .video_reader import BaseVideoReader, VideoReadError, build_video_reader
+from .video_reader import BaseVideoReader, VideoReadError, build_video_reader, iter_exact_frames
 
 __all__ = [
     'DEFAULT_FILENAME_TMPL', 'DEFAULT_JPEG_QUALITY', 'DEFAULT_JPEG_SUBSAMPLING',
@@ -97,47 +97,6 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 # --------------------------------------------------------------------------
 # writing
 # --------------------------------------------------------------------------
-def iter_exact_frames(filename: str, num_threads: int = 1) -> Iterator[np.ndarray]:
-    """Yield every frame of a video as RGB ``uint8`` ``(H, W, 3)``, in the
-    order of a plain sequential FFmpeg decode (PyAV ``container.decode``):
-    frame ``i`` is the ``i``-th frame that decoder outputs, which is the
-    definition of "frame ``i``" the exact random-access reader
-    (:class:`PyAVReader`) is tested against. The RGB conversion is FFmpeg's
-    swscale ``rgb24``, as in that reader.
-
-    Args:
-        filename (str): The video file.
-        num_threads (int): Decoder threads.
-
-    Raises:
-        VideoReadError: The file cannot be opened, has no video stream or
-            no frame, or decoding fails (the error gives the frame count so
-            far).
-    """
-    import av
-    errors = (av.FFmpegError, OSError, ValueError, EOFError)
-    try:
-        container = av.open(filename, metadata_errors='ignore')
-    except errors as e:
-        raise VideoReadError(filename, f'cannot open ({e})') from e
-    n = 0
-    try:
-        if not container.streams.video:
-            raise VideoReadError(filename, 'no video stream')
-        stream = container.streams.video[0]
-        stream.codec_context.thread_count = num_threads
-        try:
-            for frame in container.decode(stream):
-                yield frame.to_ndarray(format='rgb24')
-                n += 1
-        except errors as e:
-            raise VideoReadError(filename, f'decoding failed after {n} frames ({e})', n) from e
-        if n == 0:
-            raise VideoReadError(filename, 'zero frames')
-    finally:
-        container.close()
-
-
 def _video_rate(filename: str) -> float:
     """Average frame rate of the first video stream (``nan`` if unknown)."""
     import av

@@ -28,7 +28,7 @@ import itertools
 import logging
 import os.path as osp
 from abc import ABCMeta, abstractmethod
-from typing import Dict, List, Optional, Sequence, Tuple, Type
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
 import numpy as np
 from mmengine.logging import print_log
@@ -531,6 +531,47 @@ class PyAVReader(BaseVideoReader):
             self._container.close()
             self._container = None
             self._packets = []
+
+
+def iter_exact_frames(filename: str, num_threads: int = 1) -> Iterator[np.ndarray]:
+    """Yield every frame of a video as RGB ``uint8`` ``(H, W, 3)``, in the
+    order of a plain sequential FFmpeg decode (PyAV ``container.decode``):
+    frame ``i`` is the ``i``-th frame that decoder outputs, which is the
+    definition of "frame ``i``" of :class:`PyAVReader` (and what the prepared
+    frame folders hold). The RGB conversion is FFmpeg's
+    swscale ``rgb24``, as in that reader.
+
+    Args:
+        filename (str): The video file.
+        num_threads (int): Decoder threads.
+
+    Raises:
+        VideoReadError: The file cannot be opened, has no video stream or
+            no frame, or decoding fails (the error gives the frame count so
+            far).
+    """
+    import av
+    errors = (av.FFmpegError, OSError, ValueError, EOFError)
+    try:
+        container = av.open(filename, metadata_errors='ignore')
+    except errors as e:
+        raise VideoReadError(filename, f'cannot open ({e})') from e
+    n = 0
+    try:
+        if not container.streams.video:
+            raise VideoReadError(filename, 'no video stream')
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = num_threads
+        try:
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(format='rgb24')
+                n += 1
+        except errors as e:
+            raise VideoReadError(filename, f'decoding failed after {n} frames ({e})', n) from e
+        if n == 0:
+            raise VideoReadError(filename, 'zero frames')
+    finally:
+        container.close()
 
 
 @register_video_reader

@@ -17,7 +17,8 @@ GOP = 24
 
 
 def sequential_decode(path):
-    """Every frame of a plain sequential decode (PyAV's container.decode)."""
+    """Every frame of a plain sequential decode (PyAV's container.decode),
+    written out here independently of the package's iter_exact_frames."""
     with av.open(path) as container:
         return [f.to_ndarray(format='rgb24') for f in container.decode(video=0)]
 

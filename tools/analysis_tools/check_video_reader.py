@@ -33,6 +33,7 @@ import numpy as np
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 from mmdropmae.datasets import VideoReadError, available_backends, build_video_reader  # noqa
+from mmdropmae.datasets.video_reader import iter_exact_frames  # noqa: E402
 from mmdropmae.utils.fileio import atomic_write_text  # noqa: E402
 
 
@@ -60,14 +61,12 @@ def parse_args(argv=None):
 
 def sequential_decode(path: str):
     """Frames of a sequential decode and the error that ended it, if any."""
-    import av
     frames = []
     try:
-        with av.open(path) as container:
-            for frame in container.decode(video=0):
-                frames.append(frame.to_ndarray(format='rgb24'))
-    except (av.FFmpegError, OSError, ValueError, EOFError) as e:
-        return frames, f'{type(e).__name__}: {e}'
+        for frame in iter_exact_frames(path):
+            frames.append(frame)
+    except VideoReadError as e:
+        return frames, e.reason
     return frames, None
 
 
