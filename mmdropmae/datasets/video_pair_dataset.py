@@ -40,8 +40,9 @@ class VideoPairDataset(BaseDataset):
 
     Each data sample is ``dict(filename=<absolute path>, label=<int, -1 when
     unknown>)``, plus ``total_frames`` when the list gives a frame count (the
-    loading transform still uses the decoder's count). The samples are sorted
-    by path so that every rank and worker sees the same order. With
+    loading transform still uses the decoder's count). A folder scan sorts
+    the samples by path, an annotation file keeps its own order, so every
+    rank and worker sees the same order. With
     ``serialize_data=True`` (default) the list is pickled into one numpy
     buffer, shared copy-on-write by data loader workers; the dataset holds no
     open files, so any number of workers can use it.
