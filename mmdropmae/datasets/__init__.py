@@ -19,3 +19,4 @@ from .correspondence import *  # noqa: F401,F403,E402
 from .vos_clip_dataset import VOSClipDataset  # noqa: F401,E402
 from .prepared_video import (FrameFolderReader, LoadFramePairFromFrames,  # noqa: F401,E402
                              RawframePairDataset)
+from .flow import *  # noqa: F401,F403,E402

@@ -1,6 +1,6 @@
 """Utilities: ``register_all_modules`` and the neutral helpers shared by
 ``mmdropmae.datasets``, ``mmdropmae.models`` and ``mmdropmae.evaluation``
-(:mod:`.constants`, :mod:`.fileio`, :mod:`.image`).
+(:mod:`.constants`, :mod:`.fileio`, :mod:`.image`, :mod:`.flow_io`).
 
 The helpers are loaded on first access (PEP 562 module ``__getattr__``), so
 ``import mmdropmae.utils`` stays light: it imports MMEngine's scope only.

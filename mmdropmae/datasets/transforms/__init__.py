@@ -12,3 +12,5 @@ from .sot_transforms import (LoadSOTPairImages, LoadTrackingFrame, PackSOTPairIn
 from .vos_transforms import (LoadVOSClip, LoadVOSSequence, PackVOSClip,  # noqa: F401
                              PackVOSSequence, VOSClipColorJitter, VOSClipRandomFlip,
                              VOSClipRandomResizedCrop)
+from .flow_transforms import (FlowColorJitter, FlowEraser, FlowRandomCrop,  # noqa: F401
+                              FlowRandomFlip, FlowRandomResize, LoadFlowPair, PackFlowInputs)

@@ -1,0 +1,12 @@
+# RAFT's KITTI-2015 stage (train_standard.sh): 50k steps, batch 6, lr 1e-4,
+# weight decay 1e-5, gamma 0.85 (set in the model's loss), from the Sintel
+# checkpoint.
+_base_ = ['./flow_chairs_100k.py']
+num_steps = 50000
+lr = 1e-4
+optim_wrapper = dict(optimizer=dict(lr=lr, weight_decay=1e-5))
+param_scheduler = [
+    dict(type='OneCycleLR', eta_max=lr, total_steps=num_steps + 100, pct_start=0.05,
+         anneal_strategy='linear', by_epoch=False),
+]
+train_cfg = dict(max_iters=num_steps, val_interval=num_steps + 1)

@@ -1,0 +1,12 @@
+# Sintel test submission (RAFT create_sintel_submission: 32 iterations,
+# {clean,final}/{scene}/frame%04d.flo); one pass per run:
+#
+#   python tools/test.py configs/flow/dropflow_vit-b16_sintel-submission.py CKPT
+#   python tools/test.py configs/flow/dropflow_vit-b16_sintel-submission.py CKPT \
+#       --cfg-options test_dataloader.dataset.pass_name=final
+# then bundle work_dirs/sintel_submission with the Sintel SDK's bundler.
+_base_ = ['./dropflow_vit-b16_sintel.py']
+test_dataloader = dict(dataset=dict(split='test', pass_name='clean'))
+test_evaluator = dict(type='FlowMetric', protocol='sintel', format_only=True,
+                      outfile_prefix='work_dirs/sintel_submission',
+                      submission_layout='sintel')
