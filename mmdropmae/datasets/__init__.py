@@ -19,4 +19,5 @@ from .correspondence import *  # noqa: F401,F403,E402
 from .vos_clip_dataset import VOSClipDataset  # noqa: F401,E402
 from .prepared_video import (FrameFolderReader, LoadFramePairFromFrames,  # noqa: F401,E402
                              RawframePairDataset)
+from .sot3d import *  # noqa: F401,F403,E402
 from .flow import *  # noqa: F401,F403,E402

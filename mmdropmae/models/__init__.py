@@ -9,4 +9,5 @@ from .trackers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .correspondence import *  # noqa: F401,F403
 from .vos import *  # noqa: F401,F403
+from .sot3d import *  # noqa: F401,F403
 from .flow import *  # noqa: F401,F403

@@ -34,8 +34,9 @@ FIELD_SPECS: Dict[str, Tuple[Tuple[Optional[int], ...], Optional[int], str]] = {
     'gt_occluded': ((None, None), 2, '(N, T) occlusion flags'),
     'pred_occluded': ((None, None), 2, '(N, T) occlusion flags'),
     # 3D boxes: centre, size, heading
-    'gt_bbox_3d': ((7, ), None, 'box (x, y, z, w, l, h, yaw)'),
-    'pred_bbox_3d': ((7, ), None, 'box (x, y, z, w, l, h, yaw)'),
+    'gt_bbox_3d': ((7, ), None, 'LiDAR box (cx, cy, cz, l, w, h, yaw)'),
+    'pred_bbox_3d': ((7, ), None, 'LiDAR box (cx, cy, cz, l, w, h, yaw)'),
+    'gt_offset_3d': ((4, ), 1, 'target in the reference box frame (dx, dy, dz, dyaw)'),
     # keypoints (J joints, (x, y) pixels)
     'gt_keypoints': ((None, 2), 2, '(J, 2) keypoints (x, y)'),
     'pred_keypoints': ((None, 2), 2, '(J, 2) keypoints (x, y)'),

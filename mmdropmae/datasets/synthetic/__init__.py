@@ -8,3 +8,5 @@ __all__ = [
     'SyntheticVideoRenderer', 'DEFAULT_CLASS_NAMES', 'make_synthetic_kinetics',
     'write_ann_file', 'write_corrupt_video', 'write_synthetic_video', 'write_video'
 ]
+from .lidar import (SyntheticLidarScene, default_kitti_calib,  # noqa: F401,E402
+                    make_synthetic_kitti_tracking, write_corrupt_bin)

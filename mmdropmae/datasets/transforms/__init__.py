@@ -12,5 +12,7 @@ from .sot_transforms import (LoadSOTPairImages, LoadTrackingFrame, PackSOTPairIn
 from .vos_transforms import (LoadVOSClip, LoadVOSSequence, PackVOSClip,  # noqa: F401
                              PackVOSSequence, VOSClipColorJitter, VOSClipRandomFlip,
                              VOSClipRandomResizedCrop)
+from .sot3d_transforms import (LoadSOT3DPoints, PackSOT3DFrame, PackSOT3DInputs,  # noqa: F401
+                               SOT3DPairToBEV)
 from .flow_transforms import (FlowColorJitter, FlowEraser, FlowRandomCrop,  # noqa: F401
                               FlowRandomFlip, FlowRandomResize, LoadFlowPair, PackFlowInputs)

@@ -4,3 +4,4 @@ from .vos_metric import VOSMetric  # noqa: F401
 from .correspondence_metric import PCKMetric, mIoUMetric  # noqa: F401
 from .dump_results import DumpResults  # noqa: F401
 from .flow_metric import FlowMetric  # noqa: F401
+from .sot3d_metric import SOT3DMetric  # noqa: F401

@@ -1,0 +1,11 @@
+"""3D single-object tracking data: KITTI tracking LiDAR tracklets."""
+from .kitti_tracking import (SOT3D_CATEGORIES, KittiAnnotationError, KittiTrackingSOTDataset,
+                             build_tracklets, kitti_scene_list, read_kitti_calib,
+                             read_kitti_tracking_labels)
+from .points_io import POINT_EXTENSIONS, PointCloudReadError, load_points
+
+__all__ = [
+    'KittiTrackingSOTDataset', 'KittiAnnotationError', 'build_tracklets', 'kitti_scene_list',
+    'read_kitti_calib', 'read_kitti_tracking_labels', 'SOT3D_CATEGORIES', 'PointCloudReadError',
+    'load_points', 'POINT_EXTENSIONS'
+]
