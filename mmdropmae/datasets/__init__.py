@@ -20,4 +20,5 @@ from .vos_clip_dataset import VOSClipDataset  # noqa: F401,E402
 from .prepared_video import (FrameFolderReader, LoadFramePairFromFrames,  # noqa: F401,E402
                              RawframePairDataset)
 from .sot3d import *  # noqa: F401,F403,E402
+from .tap import *  # noqa: F401,F403,E402
 from .flow import *  # noqa: F401,F403,E402

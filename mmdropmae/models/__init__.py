@@ -9,5 +9,6 @@ from .trackers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .correspondence import *  # noqa: F401,F403
 from .vos import *  # noqa: F401,F403
+from .tap import *  # noqa: F401,F403
 from .sot3d import *  # noqa: F401,F403
 from .flow import *  # noqa: F401,F403

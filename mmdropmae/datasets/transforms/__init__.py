@@ -12,6 +12,8 @@ from .sot_transforms import (LoadSOTPairImages, LoadTrackingFrame, PackSOTPairIn
 from .vos_transforms import (LoadVOSClip, LoadVOSSequence, PackVOSClip,  # noqa: F401
                              PackVOSSequence, VOSClipColorJitter, VOSClipRandomFlip,
                              VOSClipRandomResizedCrop)
+from .tap_transforms import (LoadTAPVidVideo, PackTAPInputs, TAPClipRandomFlip,  # noqa: F401
+                             TAPClipSample, TAPVidSampleQueries, resize_tapvid_video)
 from .sot3d_transforms import (LoadSOT3DPoints, PackSOT3DFrame, PackSOT3DInputs,  # noqa: F401
                                SOT3DPairToBEV)
 from .flow_transforms import (FlowColorJitter, FlowEraser, FlowRandomCrop,  # noqa: F401

@@ -3,6 +3,7 @@ from .sot_metrics import *  # noqa: F401,F403
 from .sot_results import *  # noqa: F401,F403
 from .sot_eval import *  # noqa: F401,F403
 from .vos_metrics import *  # noqa: F401,F403
+from .tap_metrics import *  # noqa: F401,F403
 from .flow_metrics import *  # noqa: F401,F403
 from .flow_io import *  # noqa: F401,F403
 from .sot3d_metrics import *  # noqa: F401,F403
