@@ -34,7 +34,6 @@ This module holds the three pieces that must agree on the format:
   source videos for the same random state.
 """
 import json
-import logging
 import os
 import os.path as osp
 import re
@@ -45,12 +44,11 @@ import uuid
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmcv.transforms import BaseTransform
-from mmengine.logging import MMLogger, print_log
+from mmengine.logging import MMLogger
 
 from mmdropmae.registry import DATASETS, TRANSFORMS
 from mmdropmae.utils.fileio import atomic_write_text
-from .transforms.loading import sample_frame_pair
+from .transforms.loading import LoadFramePairFromVideo
 from .video_pair_dataset import VideoPairDataset
 from .video_reader import BaseVideoReader, VideoReadError, build_video_reader, iter_exact_frames
 
@@ -503,7 +501,7 @@ class RawframePairDataset(VideoPairDataset):
 
 
 @TRANSFORMS.register_module()
-class LoadFramePairFromFrames(BaseTransform):
+class LoadFramePairFromFrames(LoadFramePairFromVideo):
     """Sample a frame pair of a frame folder and load it; the prepared-form
     counterpart of :class:`LoadFramePairFromVideo`, with the same keys.
 
@@ -552,30 +550,14 @@ class LoadFramePairFromFrames(BaseTransform):
         self.use_total_frames = use_total_frames
         self.skip_broken = skip_broken
 
-    def transform(self, results: Dict) -> Optional[Dict]:
-        folder = results['filename']
-        try:
-            reader = FrameFolderReader(
-                folder,
-                filename_tmpl=results.get('filename_tmpl', self.filename_tmpl),
-                start_index=results.get('start_index', self.start_index),
-                num_frames=results.get('total_frames') if self.use_total_frames else None)
-            num_frames = reader.num_frames
-            start, end = sample_frame_pair(num_frames, self.frame_gap)
-            frames = reader.get_frames([start, end])
-        except VideoReadError as e:
-            if not self.skip_broken:
-                raise
-            print_log(f'Skipping broken frame folder "{folder}": {e.reason}'
-                      + (f' (frame index {e.index})' if e.index is not None else ''),
-                      logger='current', level=logging.WARNING)
-            return None
-        results['imgs'] = frames
-        results['frame_inds'] = np.array([start, end], np.int64)
-        results['num_frames'] = num_frames
-        results['ori_shape'] = frames[0].shape[:2]
-        results['img_shape'] = frames[0].shape[:2]
-        return results
+    source = 'frame folder'
+
+    def open_reader(self, results: Dict) -> 'FrameFolderReader':
+        return FrameFolderReader(
+            results['filename'],
+            filename_tmpl=results.get('filename_tmpl', self.filename_tmpl),
+            start_index=results.get('start_index', self.start_index),
+            num_frames=results.get('total_frames') if self.use_total_frames else None)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(frame_gap={self.frame_gap}, '

@@ -101,18 +101,25 @@ class LoadFramePairFromVideo(BaseTransform):
         self.backend_kwargs = dict(backend_kwargs or {})
         self.skip_broken = skip_broken
 
+    #: what ``filename`` names, for the warning about a broken one
+    source = 'video'
+
+    def open_reader(self, results: Dict):
+        """The reader of ``results['filename']`` (a ``BaseVideoReader``)."""
+        return build_video_reader(results['filename'], self.backend, self.num_threads,
+                                  **self.backend_kwargs)
+
     def transform(self, results: Dict) -> Optional[Dict]:
         filename = results['filename']
         try:
-            with build_video_reader(filename, self.backend, self.num_threads,
-                                    **self.backend_kwargs) as reader:
+            with self.open_reader(results) as reader:
                 num_frames = reader.num_frames
                 start, end = sample_frame_pair(num_frames, self.frame_gap)
                 frames = reader.get_frames([start, end])
         except VideoReadError as e:
             if not self.skip_broken:
                 raise
-            print_log(f'Skipping broken video "{filename}": {e.reason}'
+            print_log(f'Skipping broken {self.source} "{filename}": {e.reason}'
                       + (f' (frame index {e.index})' if e.index is not None else ''),
                       logger='current', level=logging.WARNING)
             return None
