@@ -41,13 +41,13 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmdropmae.registry import MODELS
 from mmdropmae.structures.data_sample import DataSample
 from mmdropmae.utils.points import (bev_resolution, box_from_frame, crop_box_frame,
                                     rasterize_bev)
-from ..base import BaseOnlineTracker
+from ..base import BaseOnlineTracker, TemplateSearchEmbedMixin
 from ..trackers.base_sot_tracker import hann2d
 
 __all__ = ['BEVTrack', 'SOT3DTrackingWarning']
@@ -59,7 +59,7 @@ class SOT3DTrackingWarning(UserWarning):
 
 
 @MODELS.register_module()
-class BEVTrack(BaseOnlineTracker):
+class BEVTrack(TemplateSearchEmbedMixin, BaseOnlineTracker):
     """One-stream ViT 3D single-object tracker on BEV pseudo-images.
 
     Args:
@@ -104,14 +104,7 @@ class BEVTrack(BaseOnlineTracker):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
-        p = self.backbone.patch_size
-        if template_size % p or search_size % p:
-            raise ValueError(f'template ({template_size}) and search ({search_size}) sizes '
-                             f'must be multiples of the patch size {p}')
-        self.template_size = template_size
-        self.search_size = search_size
-        self.grid_z = (template_size // p, template_size // p)
-        self.grid_x = (search_size // p, search_size // p)
+        self.init_template_search(template_size, search_size, learn_pos_embed)
         if self.head.feat_size != self.grid_x[0]:
             raise ValueError(f'head.feat_size {self.head.feat_size} does not match the search '
                              f'grid {self.grid_x}')
@@ -120,12 +113,6 @@ class BEVTrack(BaseOnlineTracker):
         self.template_scale = float(template_scale)
         self.template_offset = float(template_offset)
         self.z_range = tuple(z_range)
-        self.learn_pos_embed = learn_pos_embed
-        if learn_pos_embed:
-            self.pos_embed_z = nn.Parameter(
-                self.backbone.grid_pos_embed(self.grid_z).detach().clone())
-            self.pos_embed_x = nn.Parameter(
-                self.backbone.grid_pos_embed(self.grid_x).detach().clone())
         self.test_cfg = dict(window='hann', use_z=True, max_cached_videos=8)
         self.test_cfg.update(test_cfg or {})
         if self.test_cfg['window'] not in ('hann', None):
@@ -136,20 +123,9 @@ class BEVTrack(BaseOnlineTracker):
     # ------------------------------------------------------------- weights
     def init_weights(self) -> None:
         super().init_weights()
-        if self.learn_pos_embed:
-            with torch.no_grad():
-                self.pos_embed_z.copy_(self.backbone.grid_pos_embed(self.grid_z))
-                self.pos_embed_x.copy_(self.backbone.grid_pos_embed(self.grid_x))
+        self.reset_pos_embed()
 
     # ------------------------------------------------------------- network
-    def embed(self, img: Tensor, frame: str) -> Tensor:
-        """Patch tokens + position + temporal embedding of 'z' or 'x'."""
-        if not self.learn_pos_embed:
-            return self.backbone.embed(img, frame)
-        if frame == 'z':
-            return self.backbone.embed(img, 'z', self.pos_embed_z, self.grid_z)
-        return self.backbone.embed(img, 'x', self.pos_embed_x, self.grid_x)
-
     def forward_pair(self, template: Tensor, search: Tensor) -> Dict[str, Tensor]:
         """Head outputs of normalised BEV images (B, 3, H, W)."""
         z = self.embed(template, 'z')

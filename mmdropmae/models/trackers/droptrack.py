@@ -19,16 +19,17 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import MessageHub
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmdropmae.registry import MODELS
 from mmdropmae.structures.data_sample import DataSample
+from ..base.template_search import TemplateSearchEmbedMixin
 from ..layers import CandidateElimination, adjust_keep_rate
 from .base_sot_tracker import BaseSOTTracker, hann2d
 
 
 @MODELS.register_module()
-class DropTrack(BaseSOTTracker):
+class DropTrack(TemplateSearchEmbedMixin, BaseSOTTracker):
     """One-stream ViT tracker with candidate elimination and a centre head.
 
     The template crop ``z`` (``template_factor`` = 2 times the box context,
@@ -121,17 +122,9 @@ class DropTrack(BaseSOTTracker):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
-        p = self.backbone.patch_size
-        if template_size % p or search_size % p:
-            raise ValueError(f'template ({template_size}) and search '
-                             f'({search_size}) sizes must be multiples of the '
-                             f'patch size {p}')
-        self.template_size = template_size
-        self.search_size = search_size
+        self.init_template_search(template_size, search_size, learn_pos_embed)
         self.template_factor = float(template_factor)
         self.search_factor = float(search_factor)
-        self.grid_z = (template_size // p, template_size // p)
-        self.grid_x = (search_size // p, search_size // p)
         if self.head.feat_size != self.grid_x[0]:
             raise ValueError(f'head.feat_size {self.head.feat_size} does not '
                              f'match the search grid {self.grid_x}')
@@ -144,13 +137,6 @@ class DropTrack(BaseSOTTracker):
                              f'{self.backbone.num_layers} blocks')
         self.ce_start_epoch = ce_start_epoch
         self.ce_warm_epochs = ce_warm_epochs
-
-        self.learn_pos_embed = learn_pos_embed
-        if learn_pos_embed:
-            self.pos_embed_z = nn.Parameter(
-                self.backbone.grid_pos_embed(self.grid_z).detach().clone())
-            self.pos_embed_x = nn.Parameter(
-                self.backbone.grid_pos_embed(self.grid_x).detach().clone())
 
         # test-time arithmetic: OSTrack's (lib/test/tracker/ostrack.py) by
         # default, so that released weights give the published numbers
@@ -177,21 +163,7 @@ class DropTrack(BaseSOTTracker):
         super().init_weights()
         self.reset_pos_embed()
 
-    @torch.no_grad()
-    def reset_pos_embed(self) -> None:
-        if self.learn_pos_embed:
-            self.pos_embed_z.copy_(self.backbone.grid_pos_embed(self.grid_z))
-            self.pos_embed_x.copy_(self.backbone.grid_pos_embed(self.grid_x))
-
     # ------------------------------------------------------------- network
-    def embed(self, img: Tensor, frame: str) -> Tensor:
-        """Patch tokens + position + temporal embedding of 'z' or 'x'."""
-        if not self.learn_pos_embed:
-            return self.backbone.embed(img, frame)
-        if frame == 'z':
-            return self.backbone.embed(img, 'z', self.pos_embed_z, self.grid_z)
-        return self.backbone.embed(img, 'x', self.pos_embed_x, self.grid_x)
-
     def extract_feat(self, template: Tensor, search: Tensor,
                      ce_keep_rate: Optional[float] = None
                      ) -> Tuple[Tensor, dict]:
