@@ -9,7 +9,7 @@ import pytest
 
 from mmdropmae.datasets.flow import (FlowDatasetError, FlyingChairsDataset,
                                      FlyingThings3DDataset, HD1KDataset, KITTI2015Dataset,
-                                     SintelDataset, read_pfm, write_pfm)
+                                     SintelDataset, read_chairs_split, read_pfm, write_pfm)
 from mmdropmae.datasets.synthetic.flow import (SyntheticFlowPair, make_synthetic_chairs,
                                                make_synthetic_kitti, write_flo_atomic,
                                                write_image_atomic, write_kitti_flow_png)
@@ -52,6 +52,13 @@ def test_synthetic_flow_is_exact_and_occlusion_is_consistent():
     np.testing.assert_array_equal(bg['occlusion'], outside)
 
 
+def test_bundled_chairs_split_is_rafts():
+    from mmdropmae.datasets.flow.chairs import BUNDLED_CHAIRS_SPLIT
+    ids = read_chairs_split(BUNDLED_CHAIRS_SPLIT, 22872)
+    # FlyingChairs_release: 22,872 pairs, 640 of them validation (FlowNet, RAFT)
+    assert (ids == 1).sum() == 22232 and (ids == 2).sum() == 640
+
+
 def test_chairs_layout_reads_back_exactly(tmp_path):
     root = tmp_path / 'chairs'
     make_synthetic_chairs(str(root), num_train=3, num_val=2, size=(48, 32), seed=0)
@@ -72,6 +79,11 @@ def test_chairs_layout_reads_back_exactly(tmp_path):
         FlyingChairsDataset(data_root=str(root))
     (root / 'FlyingChairs_train_val.txt').write_text('1\n1\n3\n1\n1\n')
     with pytest.raises(FlowDatasetError, match='line 3: split id must be 1'):
+        FlyingChairsDataset(data_root=str(root))
+    # without a split file in the folder the bundled one (the full release's
+    # 22,872 pairs) is used, and refused for another number of pairs
+    os.remove(root / 'FlyingChairs_train_val.txt')
+    with pytest.raises(FlowDatasetError, match='chairs_split.txt has 22872 split ids for 5'):
         FlyingChairsDataset(data_root=str(root))
     os.remove(root / 'data' / '00002_img2.ppm')
     with pytest.raises(FlowDatasetError, match='images for'):

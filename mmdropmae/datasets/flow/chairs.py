@@ -9,6 +9,10 @@ from .base import BaseFlowDataset, FlowDatasetError, flow_item, require_dir, sor
 
 #: Split ids of the FlyingChairs split file.
 CHAIRS_SPLITS = {'train': 1, 'val': 2}
+#: The split file shipped with the package: RAFT's ``chairs_split.txt``
+#: (princeton-vl/RAFT, BSD-3-Clause), one id per pair of the 22,872 pairs of
+#: ``FlyingChairs_release``: 22,232 train, 640 val.
+BUNDLED_CHAIRS_SPLIT = osp.join(osp.dirname(osp.abspath(__file__)), 'chairs_split.txt')
 
 
 def read_chairs_split(path: str, num_pairs: int) -> np.ndarray:
@@ -53,7 +57,9 @@ class FlyingChairsDataset(BaseFlowDataset):
             ``data/``).
         split (str): ``'train'``, ``'val'`` or ``'all'``.
         split_file (str, optional): The split file; default
-            ``data_root/FlyingChairs_train_val.txt``.
+            ``data_root/FlyingChairs_train_val.txt`` where it exists, else
+            :data:`BUNDLED_CHAIRS_SPLIT` (RAFT's ``chairs_split.txt``, for
+            the full 22,872-pair release).
         **kwargs: :class:`~mmengine.dataset.BaseDataset` arguments.
     """
 
@@ -81,6 +87,8 @@ class FlyingChairsDataset(BaseFlowDataset):
             if images[2 * i:2 * i + 2] != want:
                 raise FlowDatasetError(f'{flo}: its images {want} are missing or misnamed')
         split_file = self.split_file or osp.join(self.data_root, 'FlyingChairs_train_val.txt')
+        if self.split_file is None and not osp.isfile(split_file):
+            split_file = BUNDLED_CHAIRS_SPLIT
         ids = read_chairs_split(split_file, len(flows))
         pairs = []
         for i, flo in enumerate(flows):

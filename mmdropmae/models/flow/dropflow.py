@@ -33,6 +33,7 @@ from mmdropmae.structures import DataSample
 from ..base import BaseTaskModel
 from .padding import InputPadder
 from .tiling import tiled_flow
+from .warm_start import WarmStartState
 
 
 def _field(sample, key):
@@ -57,7 +58,10 @@ class DropFlow(BaseTaskModel):
         test_cfg (dict): ``pad_mode`` ('sintel' / 'kitti'), ``num_iters``
             (refinement iterations at test time; None: the head's),
             ``tile_size`` ((h, w) windows for inputs larger than it; None:
-            whole images), ``tile_overlap`` (CroCo: 0.5).
+            whole images), ``tile_overlap`` (CroCo: 0.5), ``warm_start``
+            (RAFT's Sintel warm start, needs refinement iterations and
+            untiled inference; pairs of one sequence in frame order, one
+            pair per batch; default False).
         data_preprocessor (dict, optional): Default
             :class:`~mmdropmae.models.PairDataPreprocessor` (stacks the
             (2, 3, H, W) pairs and normalises them).
@@ -92,8 +96,9 @@ class DropFlow(BaseTaskModel):
                                                                       self.flow_stride)
         self.loss_module = MODELS.build(loss or dict(type='SequenceLoss'))
         self.test_cfg = dict(pad_mode='sintel', num_iters=None, tile_size=None,
-                             tile_overlap=0.5)
+                             tile_overlap=0.5, warm_start=False)
         self.test_cfg.update(test_cfg or {})
+        self.warm_state = WarmStartState()
         tile = self.test_cfg.get('tile_size')
         if tile is not None:
             tile = (int(tile), int(tile)) if isinstance(tile, int) else tuple(map(int, tile))
@@ -101,6 +106,12 @@ class DropFlow(BaseTaskModel):
                 raise ValueError(f'test_cfg.tile_size {tile} must be a multiple of '
                                  f'{self.divisor} (patch size and flow stride)')
             self.test_cfg['tile_size'] = tile
+        if self.test_cfg['warm_start']:
+            if tile is not None:
+                raise ValueError('test_cfg.warm_start needs untiled inference (tile_size=None)')
+            iters = self.test_cfg['num_iters']
+            if (self.head.num_iters if iters is None else iters) == 0:
+                raise ValueError('test_cfg.warm_start needs refinement iterations (num_iters > 0)')
 
     # ------------------------------------------------------------- core
     def extract_feats(self, img1: Tensor, img2: Tensor) -> Tuple[List[Tensor], List[Tensor]]:
@@ -123,25 +134,39 @@ class DropFlow(BaseTaskModel):
         f2 = [bb.tokens_to_featmap(o[:, n:], grid) for o in outs]
         return f1, f2
 
-    def estimate(self, img1: Tensor, img2: Tensor, num_iters: Optional[int] = None
-                 ) -> List[Tensor]:
+    def estimate(self, img1: Tensor, img2: Tensor, num_iters: Optional[int] = None,
+                 flow_init: Optional[Tensor] = None, return_low: bool = False):
         """Flow predictions (first to last, (B, 2, H, W) pixels) of inputs
-        whose sides are multiples of :attr:`divisor`."""
+        whose sides are multiples of :attr:`divisor` (with ``return_low``,
+        also the last flow on the flow grid; ``flow_init``: the warm start,
+        see :meth:`DPTFlowHead.forward`)."""
         h, w = img1.shape[-2:]
         if h % self.divisor or w % self.divisor:
             raise ValueError(f'input size {h}x{w} is not a multiple of {self.divisor}; pad '
                              'it (InputPadder) or use predict_flow')
         f1, f2 = self.extract_feats(img1, img2)
-        return self.head(f1, f2, (h, w), num_iters=num_iters, img1=img1, img2=img2)
+        return self.head(f1, f2, (h, w), num_iters=num_iters, img1=img1, img2=img2,
+                         flow_init=flow_init, return_low=return_low)
 
     @torch.no_grad()
-    def predict_flow(self, img1: Tensor, img2: Tensor) -> Tensor:
+    def predict_flow(self, img1: Tensor, img2: Tensor, flow_init: Optional[Tensor] = None,
+                     return_low: bool = False):
         """Final flow of normalised inputs of any size: padded
         (``test_cfg.pad_mode``), predicted whole or in windows
         (``test_cfg.tile_size``), cropped back.
 
+        Args:
+            img1 (Tensor): (B, 3, H, W) normalised frame 1.
+            img2 (Tensor): (B, 3, H, W) normalised frame 2.
+            flow_init (Tensor, optional): (B, 2, h, w) initial flow on the
+                flow grid of the padded input (RAFT's warm start; untiled
+                inference only).
+            return_low (bool): Also return the last flow on the flow grid
+                of the padded input (untiled inference only).
+
         Returns:
-            Tensor: (B, 2, H, W) flow in pixels.
+            Tensor | tuple: (B, 2, H, W) flow in pixels; with
+            ``return_low``, ``(flow, low)``.
         """
         padder = InputPadder(img1.shape, self.test_cfg['pad_mode'], self.divisor)
         a, b = padder.pad(img1, img2)
@@ -149,12 +174,15 @@ class DropFlow(BaseTaskModel):
         tile = self.test_cfg.get('tile_size')
         hp, wp = a.shape[-2:]
         if tile is not None and (hp > tile[0] or wp > tile[1]):
+            if flow_init is not None or return_low:
+                raise ValueError('warm start (flow_init / return_low) needs untiled inference')
             size = (min(tile[0], hp), min(tile[1], wp))
             flow = tiled_flow(lambda x, y: self.estimate(x, y, iters)[-1], a, b, size,
                               self.test_cfg.get('tile_overlap', 0.5))
-        else:
-            flow = self.estimate(a, b, iters)[-1]
-        return padder.unpad(flow)
+            return padder.unpad(flow)
+        preds, low = self.estimate(a, b, iters, flow_init=flow_init, return_low=True)
+        flow = padder.unpad(preds[-1])
+        return (flow, low) if return_low else flow
 
     # ------------------------------------------------------------- modes
     @staticmethod
@@ -199,6 +227,24 @@ class DropFlow(BaseTaskModel):
         if data_samples is None:
             data_samples = [DataSample() for _ in range(img1.shape[0])]
         for i, sample in enumerate(data_samples):
-            flow = self.predict_flow(img1[i:i + 1], img2[i:i + 1])[0]
+            if self.test_cfg['warm_start']:
+                flow = self._predict_warm(img1[i:i + 1], img2[i:i + 1], sample)
+            else:
+                flow = self.predict_flow(img1[i:i + 1], img2[i:i + 1])[0]
             sample.pred_flow = flow.permute(1, 2, 0).float().cpu()
         return list(data_samples)
+
+    def _predict_warm(self, img1: Tensor, img2: Tensor, sample) -> Tensor:
+        """RAFT's warm start: the sequence and frame of a pair are read from
+        its ``out_name`` (``{pass}/{scene}/frame{k:04d}``, Sintel's)."""
+        name = _field(sample, 'out_name')  # a metainfo field of the data sample
+        sequence, _, stem = str(name).rpartition('/')
+        digits = ''.join(c for c in stem if c.isdigit())
+        if name is None or not sequence or not digits:
+            raise ValueError(f'test_cfg.warm_start needs out_name = sequence/frameNNNN per pair '
+                             f'(Sintel), got {name!r}')
+        frame = int(digits)
+        flow, low = self.predict_flow(img1, img2, self.warm_state.take(sequence, frame),
+                                      return_low=True)
+        self.warm_state.put(sequence, frame, low[0])
+        return flow[0]

@@ -237,8 +237,8 @@ class DPTFlowHead(BaseModule):
 
     def forward(self, feats1: Sequence[Tensor], feats2: Sequence[Tensor],
                 image_size: Tuple[int, int], num_iters: Optional[int] = None,
-                img1: Optional[Tensor] = None, img2: Optional[Tensor] = None
-                ) -> List[Tensor]:
+                img1: Optional[Tensor] = None, img2: Optional[Tensor] = None,
+                flow_init: Optional[Tensor] = None, return_low: bool = False):
         """Full-resolution flow predictions, first (regression) to last.
 
         Args:
@@ -251,9 +251,18 @@ class DPTFlowHead(BaseModule):
             img1 (Tensor, optional): (B, 3, H, W) normalised frame 1 (needed
                 with ``stem_channels``).
             img2 (Tensor, optional): (B, 3, H, W) normalised frame 2.
+            flow_init (Tensor, optional): (B, 2, h, w) flow on the flow grid
+                (grid units) that the refinement starts from instead of the
+                regressed flow (RAFT's ``flow_init``, the warm start of
+                :mod:`mmdropmae.models.flow.warm_start`); needs refinement
+                iterations.
+            return_low (bool): Also return the last flow on the flow grid
+                (RAFT's ``flow_low``). Default False.
 
         Returns:
-            list[Tensor]: ``1 + num_iters`` (B, 2, H, W) flows in pixels.
+            list[Tensor] | tuple: ``1 + num_iters`` (B, 2, H, W) flows in
+            pixels; with ``return_low``, ``(flows, low)`` with the
+            (B, 2, h, w) last flow on the flow grid.
         """
         s = self.flow_stride
         h, w = image_size
@@ -263,6 +272,8 @@ class DPTFlowHead(BaseModule):
         iters = self.num_iters if num_iters is None else int(num_iters)
         if iters > 0 and self.num_iters == 0:
             raise ValueError('this head was built without refinement (num_iters=0)')
+        if flow_init is not None and iters == 0:
+            raise ValueError('flow_init (warm start) needs refinement iterations (num_iters > 0)')
         f1, f2 = self.dense_features(feats1, grid), self.dense_features(feats2, grid)
         if self.stem is not None:
             if img1 is None or img2 is None:
@@ -289,9 +300,15 @@ class DPTFlowHead(BaseModule):
         if match is not None:
             flow = flow + match
         preds = [convex_upsample(flow, 0.25 * self.regress_mask(x), s)]
+        low = flow
         if iters > 0:
             net, ctx = torch.split(self.context(f1), [self.hidden_dims, self.hidden_dims], 1)
             net, ctx = torch.tanh(net), F.relu(ctx)
+            if flow_init is not None:
+                if flow_init.shape != flow.shape:
+                    raise ValueError(f'flow_init has shape {tuple(flow_init.shape)}, the flow '
+                                     f'grid is {tuple(flow.shape)}')
+                flow = flow_init.to(flow)
             coords1 = coords0 + flow
             for _ in range(iters):
                 coords1 = coords1.detach()
@@ -300,4 +317,5 @@ class DPTFlowHead(BaseModule):
                 net = self.gru(net, torch.cat([ctx, motion], 1))
                 coords1 = coords1 + self.delta_flow(net)
                 preds.append(convex_upsample(coords1 - coords0, 0.25 * self.delta_mask(net), s))
-        return preds
+            low = coords1 - coords0
+        return (preds, low) if return_low else preds
