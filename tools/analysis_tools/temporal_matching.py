@@ -156,8 +156,13 @@ def load_model(cfg, checkpoint, device):
 
 
 def build_dataset(cfg, data_root, ann_file=''):
+    """The training data set of ``cfg`` (inside dataset wrappers such as
+    ``RepeatDataset``: the innermost ``dataset``) on other videos."""
     from mmdropmae.registry import DATASETS
-    ds_cfg = cfg.train_dataloader.dataset.copy()
+    ds_cfg = cfg.train_dataloader.dataset
+    while 'dataset' in ds_cfg:
+        ds_cfg = ds_cfg['dataset']
+    ds_cfg = ds_cfg.copy()
     ds_cfg.update(data_root=data_root, ann_file=ann_file,
                   data_prefix=dict(video=''))
     return DATASETS.build(ds_cfg)

@@ -90,6 +90,8 @@ FAST = dict(embed_dims=32, depth=2, decoder_dims=32, decoder_depth=2,
             img_size=64, iters=12, batch_size=4, seeds=[0, 1], num_videos=4,
             num_heldout=2, num_pairs=8, davis_sequences=2, davis_frames=6,
             workers=0, frame_gap=50, drop_prob=0.1)
+#: iterations per loader epoch (the training videos repeated)
+ITERS_PER_EPOCH = 100
 #: metrics of the table: key, label, format
 METRICS = (
     ('between_mean', 'between-frame attention (mean over layers)', '.4f'),
@@ -168,9 +170,10 @@ def parse_args(argv=None):
     parser.add_argument('--workers', type=int, default=None,
                         help='data loader workers (default 1)')
     parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: all cores; '
-                        '--fast: 1). On a machine shared with other jobs, 1 '
-                        'avoids OpenMP threads waiting on each other')
+                        help='torch CPU threads (default on CPU: the cores '
+                        'left to the training process by the loader workers, '
+                        'at least 1, so that no two busy threads share a core; '
+                        '--fast: 1)')
     args = parser.parse_args(argv)
     scale = dict(FAST if args.fast else DEFAULTS)
     for key in scale:
@@ -328,6 +331,13 @@ def build_run_cfg(arm, seed, scale, data_root, run_dir):
         elif step['type'] == 'LoadFramePairFromVideo':
             step['frame_gap'] = scale['frame_gap']
     iters = scale['iters']
+    # MMEngine's IterBasedTrainLoop sleeps 2 s whenever the loader runs out
+    # (``_InfiniteDataloaderIterator``); with 64 videos at batch 32 that is
+    # every 2 iterations, more than the iteration itself: repeat the videos
+    # so that a loader epoch lasts about ITERS_PER_EPOCH iterations
+    loader.dataset = dict(
+        type='RepeatDataset', dataset=loader.dataset,
+        times=max(1, math.ceil(ITERS_PER_EPOCH * scale['batch_size'] / scale['num_videos'])))
     warmup = max(2, iters // 10)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters)
     cfg.param_scheduler[0].end = warmup
@@ -877,8 +887,12 @@ def main(argv=None):
     t_start = time.time()
     device = select_device(args.device)
     import torch
-    threads = args.threads or (1 if args.fast else None)
-    if threads:  # the tiny --fast model gains nothing from a second thread
+    threads = args.threads
+    if threads is None and device == 'cpu':
+        # the tiny --fast model gains nothing from a second thread; otherwise
+        # one core per loader worker and the rest for the training threads
+        threads = 1 if args.fast else max(1, (os.cpu_count() or 1) - args.scale['workers'])
+    if threads:
         torch.set_num_threads(threads)
     from mmdropmae.utils import register_all_modules
     register_all_modules(init_default_scope=True)
