@@ -281,6 +281,18 @@ else
     "$PYTHON" -c 'import onnx, onnxruntime' || die "onnx / onnxruntime do not import"
 fi
 
+# -------------------------------- 7c. nuscenes-devkit (optional, --no-deps) --
+# The devkit declares numpy<2 (we run numpy 2): installed without dependency
+# resolution, with the few packages its imports need (requirements/nuscenes.txt).
+if "$PYTHON" -c 'import nuscenes.nuscenes, nuscenes.utils.splits, pyquaternion' 2>/dev/null; then
+    log "7c  nuscenes-devkit: already installed"
+else
+    log "7c  nuscenes-devkit (requirements/nuscenes.txt): installing with --no-deps"
+    run "${PIP[@]}" --no-deps -r "$REPO_DIR/requirements/nuscenes.txt"
+    "$PYTHON" -c 'import nuscenes.nuscenes, nuscenes.utils.splits' \
+        || die "nuscenes-devkit does not import"
+fi
+
 # ---------------------------------------------- 8. this package (editable) --
 if is_ok mmdropmae; then
     log "8/8 mmdropmae (editable, ${REPO_DIR}): already installed"

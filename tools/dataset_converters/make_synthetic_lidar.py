@@ -10,6 +10,11 @@ Examples::
         --scenes 0-3,19,20 --num-frames 40
     python tools/dataset_converters/make_synthetic_lidar.py data/synth_ped \\
         --scenes 0 --categories Pedestrian,Pedestrian,Cyclist --beams 64
+    # the nuScenes layout (devkit tables, samples/LIDAR_TOP/*.pcd.bin), scene
+    # names of the devkit's splits (default: scene-0655 train_track,
+    # scene-0061 train_detect, scene-0103 and scene-0916 val / mini_val)
+    python tools/dataset_converters/make_synthetic_lidar.py data/synthetic_nuscenes \\
+        --layout nuscenes --num-frames 41
 """
 import argparse
 import os.path as osp
@@ -22,6 +27,8 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # 
 
 from mmdropmae.datasets.synthetic.lidar import (OBJECT_SIZES,  # noqa: E402
                                                 make_synthetic_kitti_tracking)
+from mmdropmae.datasets.synthetic.nuscenes import (  # noqa: E402
+    NUSCENES_SYNTHETIC_SCENES, make_synthetic_nuscenes)
 
 
 def parse_scenes(text: str):
@@ -58,6 +65,13 @@ def parse_args(argv=None):
     p.add_argument('--no-dropout', action='store_true',
                    help='no frames where the first object has no points')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--layout', choices=('kitti', 'nuscenes'), default='kitti',
+                   help='KITTI tracking (default) or nuScenes (devkit tables, .pcd.bin)')
+    p.add_argument('--scene-names', default=','.join(NUSCENES_SYNTHETIC_SCENES),
+                   help='nuScenes layout: scene names (use names of the devkit splits)')
+    p.add_argument('--version', default='v1.0-mini', help='nuScenes layout: table folder')
+    p.add_argument('--key-interval', type=int, default=2,
+                   help='nuScenes layout: every n-th frame is a key frame (the rest sweeps)')
     return p.parse_args(argv)
 
 
@@ -68,10 +82,23 @@ def main(argv=None):
     if bad:
         raise SystemExit(f'unknown categories {bad}; choose from {sorted(OBJECT_SIZES)}')
     t0 = time.time()
-    summary = make_synthetic_kitti_tracking(
-        args.out_dir, args.scenes, args.num_frames, cats, args.seed, beams=args.beams,
-        azimuth_step=args.azimuth_step, max_range=args.max_range, noise=args.noise,
-        ego_speed=args.ego_speed, sparse=not args.no_sparse, dropout=not args.no_dropout)
+    scene_kw = dict(beams=args.beams, azimuth_step=args.azimuth_step, max_range=args.max_range,
+                    noise=args.noise, ego_speed=args.ego_speed, sparse=not args.no_sparse,
+                    dropout=not args.no_dropout)
+    if args.layout == 'nuscenes':
+        names = [n.strip() for n in args.scene_names.split(',') if n.strip()]
+        summary = make_synthetic_nuscenes(args.out_dir, args.version, names, args.num_frames,
+                                          args.key_interval, cats, args.seed, **scene_kw)
+        for name, s in summary.items():
+            counts = s['points_per_object']
+            print(f'scene {name}: {counts.shape[1]} key frames, ' + ', '.join(
+                f'{c} #{k}: median {int(np.median(counts[k]))} pts'
+                for k, c in enumerate(s['categories'])))
+        print(f'wrote {len(summary)} scenes x {args.num_frames} frames (nuScenes '
+              f'{args.version}) to {args.out_dir} in {time.time() - t0:.1f}s')
+        return
+    summary = make_synthetic_kitti_tracking(args.out_dir, args.scenes, args.num_frames, cats,
+                                            args.seed, **scene_kw)
     for name, s in summary.items():
         counts = s['points_per_object']
         print(f'scene {name}: ' + ', '.join(

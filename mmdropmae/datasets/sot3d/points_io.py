@@ -1,5 +1,5 @@
-"""Reading LiDAR point clouds: KITTI velodyne ``.bin`` and, through
-``open3d.io``, ``.pcd`` / ``.ply``.
+"""Reading LiDAR point clouds: KITTI velodyne ``.bin``, nuScenes
+``.pcd.bin`` and, through ``open3d.io``, ``.pcd`` / ``.ply``.
 
 Every reader returns (N, 4) float32 ``x, y, z, reflectance``; errors are
 :class:`PointCloudReadError` naming the file (and, where the caller says
@@ -14,7 +14,7 @@ import numpy as np
 __all__ = ['PointCloudReadError', 'load_points', 'POINT_EXTENSIONS']
 
 #: File endings :func:`load_points` reads.
-POINT_EXTENSIONS = ('.bin', '.pcd', '.ply')
+POINT_EXTENSIONS = ('.bin', '.pcd.bin', '.pcd', '.ply')
 
 
 class PointCloudReadError(ValueError):
@@ -32,6 +32,21 @@ def _load_bin(path: str, where: Optional[str]) -> np.ndarray:
             f'{_where(path, where)}: size {size} bytes is not a multiple of 16 (KITTI velodyne '
             'points are float32 x, y, z, reflectance): the file is truncated or corrupt')
     return np.fromfile(path, dtype=np.float32).reshape(-1, 4)
+
+
+def _load_nuscenes_bin(path: str, where: Optional[str]) -> np.ndarray:
+    """nuScenes LiDAR (``samples/LIDAR_TOP/*.pcd.bin``): float32 x, y, z,
+    intensity, ring index, read as the devkit's ``LidarPointCloud.from_file``
+    (the first four columns); the intensity (0-255) is divided by 255 to
+    KITTI's 0-1 reflectance, the range the BEV intensity channel expects."""
+    size = os.path.getsize(path)
+    if size % 20:
+        raise PointCloudReadError(
+            f'{_where(path, where)}: size {size} bytes is not a multiple of 20 (nuScenes LiDAR '
+            'points are float32 x, y, z, intensity, ring index): the file is truncated or corrupt')
+    pts = np.fromfile(path, dtype=np.float32).reshape(-1, 5)[:, :4].copy()
+    pts[:, 3] /= 255.
+    return pts
 
 
 def _load_open3d(path: str, where: Optional[str]) -> np.ndarray:
@@ -67,9 +82,10 @@ def load_points(path: str, where: Optional[str] = None) -> np.ndarray:
 
     Args:
         path (str): ``.bin`` (KITTI velodyne: float32 x, y, z, reflectance,
-            16 bytes a point), ``.pcd`` or ``.ply`` (``open3d.io``; the
-            ``intensity`` attribute, else the first colour channel, else 0,
-            is the reflectance).
+            16 bytes a point), ``.pcd.bin`` (nuScenes: float32 x, y, z,
+            intensity, ring, 20 bytes a point; intensity / 255), ``.pcd``
+            or ``.ply`` (``open3d.io``; the ``intensity`` attribute, else
+            the first colour channel, else 0, is the reflectance).
         where (str, optional): Where the file belongs (e.g. ``'scene 0003
             frame 12'``), added to error messages.
 
@@ -78,11 +94,14 @@ def load_points(path: str, where: Optional[str] = None) -> np.ndarray:
 
     Raises:
         PointCloudReadError: missing file, ``.bin`` size not a multiple of
-            16 bytes, unreadable ``.pcd``/``.ply``, unknown extension.
+            16 bytes (``.pcd.bin``: 20 bytes), unreadable ``.pcd``/``.ply``,
+            unknown extension.
     """
     if not osp.isfile(path):
         raise PointCloudReadError(f'{_where(path, where)}: no such point-cloud file')
     ext = osp.splitext(path)[1].lower()
+    if path.lower().endswith('.pcd.bin'):
+        return _load_nuscenes_bin(path, where)
     if ext == '.bin':
         return _load_bin(path, where)
     if ext in ('.pcd', '.ply'):

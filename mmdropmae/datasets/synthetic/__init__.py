@@ -12,3 +12,5 @@ __all__ = [
 ]
 from .lidar import (SyntheticLidarScene, default_kitti_calib,  # noqa: F401,E402
                     make_synthetic_kitti_tracking, write_corrupt_bin)
+from .nuscenes import (NUSCENES_SYNTHETIC_SCENES,  # noqa: F401,E402
+                       make_synthetic_nuscenes, write_corrupt_pcd_bin)
