@@ -13,8 +13,11 @@
 #       work_dirs/bevtrack_nuscenes_car/results/pred \
 #       work_dirs/bevtrack_nuscenes_car/results/gt
 #
-# Boxes and points are in each sweep's LIDAR_TOP frame (Open3DSOT tracks in
-# the global frame instead; see docs/point_cloud_tracking.md, "nuScenes").
+# Boxes and points are in Open3DSOT's global frame (the dataset's default
+# coord_frame='global': LoadSOT3DPoints moves each sweep's points sensor -> ego
+# -> global with the item's points_to_frame), so the search area follows the
+# target and not the ego motion; coord_frame='lidar' keeps each sweep's
+# LIDAR_TOP frame (see docs/point_cloud_tracking.md, "nuScenes").
 _base_ = ['./bevtrack_vit-b16_kitti_car.py']
 
 data_root = 'data/nuscenes'
@@ -28,6 +31,7 @@ train_dataloader = dict(
         version=version,
         split='train_track',
         category_name=category_name,
+        coord_frame='global',
         key_frame_only=True))  # min_points: Open3DSOT's -1 for training (the default)
 test_dataloader = dict(
     dataset=dict(
@@ -36,6 +40,7 @@ test_dataloader = dict(
         version=version,
         split='val',
         category_name=category_name,
+        coord_frame='global',
         key_frame_only=True,
         min_points=1))
 test_evaluator = dict(outfile_prefix='work_dirs/bevtrack_nuscenes_car/results')

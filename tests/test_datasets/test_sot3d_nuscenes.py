@@ -1,6 +1,10 @@
 """nuScenes for 3D SOT: the synthetic nuScenes-layout generator, the devkit
-loading its tables, the sensor-frame boxes (checked against the generator's
-exact boxes, an independent numpy transform, the devkit's own
+loading its tables, the global-frame boxes and the sensor -> global point
+transform of the default ``coord_frame='global'`` (against the generator's
+exact boxes, Open3DSOT's own point transform, a numpy-only count of the
+target's points and a hand-worked ``LoadSOT3DPoints`` case; a static object
+stays put), the sensor-frame boxes of ``coord_frame='lidar'`` (against the
+generator, an independent numpy transform, the devkit's own
 ``get_sample_data`` and a hand-worked case), Open3DSOT's split / category /
 ``min_points`` rules, ``.pcd.bin`` reading and its corrupt-file message, and
 the items going through the shared 3D SOT pipelines."""
@@ -30,8 +34,10 @@ CFG = str(Path(__file__).resolve().parents[2] / 'configs' / 'sot3d' /
           'bevtrack_vit-b16_nuscenes_car.py')
 VERSION = 'v1.0-mini'
 #: objects of every synthetic scene; object 1 (a car) has no points in the
-#: first key frame (``empty_first``)
+#: first key frame (``empty_first``), object 2 (a pedestrian) stands still
+#: (``static``)
 CATS = ('Car', 'Car', 'Pedestrian')
+STATIC = 2
 NUM_FRAMES, KEY_INTERVAL = 11, 2  # key frames 0, 2, ..., 10: 6 samples a scene
 
 
@@ -54,12 +60,30 @@ def global_to_sensor_numpy(ann, ego, cs) -> np.ndarray:
     return np.array([c[0], c[1], c[2], l, w, h, math.atan2(rot[1, 0], rot[0, 0])])
 
 
+def _sensor_to_global_numpy(xyz, ego, cs) -> np.ndarray:
+    """p_G = R_ego (R_cs p + t_cs) + t_ego, numpy only."""
+    xyz = np.asarray(xyz, np.float64) @ quat_to_matrix(cs['rotation']).T + cs['translation']
+    return xyz @ quat_to_matrix(ego['rotation']).T + ego['translation']
+
+
+def _count_in_box_numpy(xyz, box, ground_z: float = 0.1) -> int:
+    """Points strictly inside the yaw-only ``box`` and above ``ground_z``
+    (the generator's ``num_lidar_pts`` rule; the synthetic ground is the
+    global z = 0 plane), numpy only."""
+    cx, cy, cz, l, w, h, yaw = box  # noqa: E741
+    d = np.asarray(xyz, np.float64) - [cx, cy, cz]
+    c, s = math.cos(yaw), math.sin(yaw)
+    x, y = c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]
+    inside = (np.abs(x) < l / 2) & (np.abs(y) < w / 2) & (np.abs(d[:, 2]) < h / 2)
+    return int((inside & (np.asarray(xyz)[:, 2] > ground_z)).sum())
+
+
 @pytest.fixture(scope='module')
 def synth(tmp_path_factory):
     root = tmp_path_factory.mktemp('nuscenes')
     summary = make_synthetic_nuscenes(str(root), VERSION, NUSCENES_SYNTHETIC_SCENES, NUM_FRAMES,
-                                      KEY_INTERVAL, CATS, seed=0, empty_first=(1, ), beams=16,
-                                      azimuth_step=1.0)
+                                      KEY_INTERVAL, CATS, seed=0, empty_first=(1, ),
+                                      static=(STATIC, ), beams=16, azimuth_step=1.0)
     return str(root), summary
 
 
@@ -207,8 +231,10 @@ def test_devkit_loads_tables_and_key_frames(synth, devkit):
 def test_sensor_frame_boxes_equal_generator_and_numpy(synth, devkit):
     root, summary = synth
     tab = _tables(root)
-    ds = _dataset(root, split='val', category_name='Car', min_points=-1)
+    ds = _dataset(root, split='val', category_name='Car', min_points=-1, coord_frame='lidar')
     assert ds.num_videos == 2 * 2  # two cars in each of the two val scenes
+    assert all(t['points_to_frame'] is None for t in ds.tracklets)
+    assert 'points_to_frame' not in ds.get_data_info(0)  # points stay as read
     for t in ds.tracklets:
         k = _object_index(summary, t)
         sc = summary[t['scene']]
@@ -225,6 +251,166 @@ def test_sensor_frame_boxes_equal_generator_and_numpy(synth, devkit):
             assert abs(wrap_angle(t['boxes'][i, 6] - ref[6])) < 1e-9
     # the boxes move in the sensor frame with the ego too
     assert np.ptp(ds.tracklets[0]['boxes'][:, 0]) + np.ptp(ds.tracklets[0]['boxes'][:, 1]) > 1.
+
+
+def test_global_boxes_equal_generator_and_open3dsot_box(synth, devkit):
+    """The default frame: the annotations' global boxes unmoved (the
+    generator's exact ones); the 7-vector is the devkit Box exactly (same
+    corners, Open3DSOT's ``radians * axis[-1]`` angle); ``points_to_frame``
+    is ego_pose @ calibrated_sensor (numpy-only check)."""
+    from nuscenes.utils.data_classes import Box
+    from pyquaternion import Quaternion
+    root, summary = synth
+    tab = _tables(root)
+    ds = _dataset(root, split='val', category_name='Car', min_points=-1)
+    assert ds.coord_frame == 'global' and ds.num_videos == 4
+    for t in ds.tracklets:
+        k = _object_index(summary, t)
+        np.testing.assert_allclose(t['boxes'], summary[t['scene']]['global_boxes'][k],
+                                   atol=1e-9)
+        assert t['points_to_frame'].shape == (6, 4, 4)
+        for i, ann_tok in enumerate(t['annotation_tokens']):
+            ann = tab['sample_annotation'][ann_tok]
+            bb = Box(ann['translation'], ann['size'], Quaternion(ann['rotation']))
+            cx, cy, cz, l, w, h, yaw = t['boxes'][i]  # noqa: E741
+            local = np.array([[l / 2] * 4 + [-l / 2] * 4,
+                              np.array([1, -1, -1, 1, 1, -1, -1, 1]) * w / 2,
+                              np.array([1, 1, -1, -1, 1, 1, -1, -1]) * h / 2])
+            corners = rotz(yaw) @ local + np.array([[cx], [cy], [cz]])
+            np.testing.assert_allclose(corners, bb.corners(), atol=1e-9)
+            theta = bb.orientation.radians * bb.orientation.axis[-1]  # Open3DSOT's sampler
+            assert abs(wrap_angle(theta - yaw)) < 1e-9
+            sd = tab['sample_data'][t['sample_data_tokens'][i]]
+            ego, cs = tab['ego_pose'][sd['ego_pose_token']], \
+                tab['calibrated_sensor'][sd['calibrated_sensor_token']]
+            m = t['points_to_frame'][i]
+            np.testing.assert_allclose(m[3], [0, 0, 0, 1])
+            probe = np.array([[0., 0., 0.], [1., 0., 0.], [0., 2., -1.], [-3., 4., 5.]])
+            np.testing.assert_allclose(probe @ m[:3, :3].T + m[:3, 3],
+                                       _sensor_to_global_numpy(probe, ego, cs), atol=1e-9)
+        info = ds.get_data_info(ds.video_frame_range(ds.tracklets.index(t))[2])
+        np.testing.assert_array_equal(info['points_to_frame'], t['points_to_frame'][2])
+    with pytest.raises(ValueError, match=r"coord_frame must be one of \('global', 'lidar'\), "
+                       r"got 'sensor'"):
+        _dataset(root, coord_frame='sensor')
+
+
+def test_global_points_as_open3dsot_and_inside_target_box(synth, devkit):
+    """LoadSOT3DPoints with the item's points_to_frame gives Open3DSOT's
+    global points (its own devkit calls), reflectance kept, and the target's
+    points fall in its global box (a numpy count = num_lidar_pts); the raw,
+    twice-moved or inversely-moved points do not."""
+    from nuscenes.utils.data_classes import LidarPointCloud
+    from pyquaternion import Quaternion
+    root, summary = synth
+    tab = _tables(root)
+    ds = _dataset(root, split='val', category_name='Car', min_points=-1)
+    load = LoadSOT3DPoints()
+    checked = 0
+    for idx in range(len(ds)):
+        info = ds.get_data_info(idx)
+        out = load(dict(info))
+        pts = out['points']
+        assert pts.dtype == np.float32 and out['load_error'] is None
+        # Open3DSOT's _get_frame_from_anno_data, verbatim devkit calls
+        sd = tab['sample_data'][info['sample_data_token']]
+        cs = tab['calibrated_sensor'][sd['calibrated_sensor_token']]
+        ego = tab['ego_pose'][sd['ego_pose_token']]
+        pc = LidarPointCloud.from_file(info['points_path'])
+        pc.rotate(Quaternion(cs['rotation']).rotation_matrix)
+        pc.translate(np.array(cs['translation']))
+        pc.rotate(Quaternion(ego['rotation']).rotation_matrix)
+        pc.translate(np.array(ego['translation']))
+        np.testing.assert_allclose(pts[:, :3], pc.points[:3].T, rtol=0, atol=2e-4)
+        raw = load_points(info['points_path'])
+        np.testing.assert_array_equal(pts[:, 3], raw[:, 3])  # reflectance untouched
+        n = info['num_lidar_pts']
+        box = info['gt_bbox_3d']
+        assert abs(_count_in_box_numpy(pts[:, :3], box) - n) <= 1
+        if n >= 5:
+            m = info['points_to_frame']
+            twice = raw[:, :3] @ (m[:3, :3] @ m[:3, :3]).T + m[:3, :3] @ m[:3, 3] + m[:3, 3]
+            inverse = (raw[:, :3] - m[:3, 3]) @ m[:3, :3]
+            for wrong in (raw[:, :3], twice, inverse):
+                assert _count_in_box_numpy(wrong, box) < n // 2
+            checked += 1
+    assert checked >= 8
+
+
+def test_load_points_to_frame_hand_worked(tmp_path):
+    """points_to_frame = rotz(90 deg), t = (10, 20, 1):
+    (1, 0, 0) -> (0, 1, 0) + t = (10, 21, 1); (0, 2, 1) -> (-2, 0, 1) + t =
+    (8, 20, 2) (applied twice: (-11, 30, 2), ...; inverted: (-20, 9, -1),
+    ...); the reflectance (51 / 255 = 0.2) stays."""
+    path = tmp_path / 'samples' / 'LIDAR_TOP' / 'n015__LIDAR_TOP__1.pcd.bin'
+    path.parent.mkdir(parents=True)
+    np.array([[1., 0., 0., 51., 3.], [0., 2., 1., 102., 7.]], np.float32).tofile(str(path))
+    m = np.eye(4)
+    m[:3, :3] = rotz(math.pi / 2)
+    m[:3, 3] = [10., 20., 1.]
+    expected = np.array([[10., 21., 1., .2], [8., 20., 2., .4]])
+    out = LoadSOT3DPoints()(dict(points_path=str(path), points_to_frame=m, video_name='v',
+                                 frame_id=0))
+    assert out['points'].dtype == np.float32
+    np.testing.assert_allclose(out['points'], expected, atol=1e-6)
+    np.testing.assert_allclose(LoadSOT3DPoints()(dict(points_path=str(path)))['points'],
+                               [[1., 0., 0., .2], [0., 2., 1., .4]], atol=1e-6)  # no matrix
+    # training items: each frame its own matrix (None: as read)
+    frames = [dict(points_path=str(path), points_to_frame=m, where='scene s frame 0'),
+              dict(points_path=str(path), points_to_frame=None, where='scene s frame 1')]
+    out = LoadSOT3DPoints()(dict(frames=frames))
+    np.testing.assert_allclose(out['frames'][0]['points'], expected, atol=1e-6)
+    np.testing.assert_allclose(out['frames'][1]['points'][:, :3], [[1, 0, 0], [0, 2, 1]])
+    # a missing file: still an empty cloud
+    with pytest.warns(UserWarning, match='no such point-cloud file'):
+        out = LoadSOT3DPoints()(dict(points_path=str(tmp_path / 'x.pcd.bin'), points_to_frame=m))
+    assert out['points'].shape == (0, 4)
+    bad = m.copy()
+    bad[:3, :3] *= 2.
+    with pytest.raises(ValueError, match=r'1\.pcd\.bin \(sequence v frame 0\): points_to_frame '
+                       'must be a finite 4x4 rigid matrix'):
+        LoadSOT3DPoints()(dict(points_path=str(path), points_to_frame=bad, video_name='v',
+                               frame_id=0))
+
+
+def test_static_object_stays_in_global_frame(synth, devkit):
+    """The static pedestrian: one global box in every key frame (so its
+    search-area offsets are zero), while its LIDAR_TOP box moves with the
+    ego vehicle (0.6 m a key frame) and the wavering heading."""
+    from mmdropmae.utils.points import box_in_frame
+    root, summary = synth
+    tab = _tables(root)
+    kw = dict(split='val', category_name='Pedestrian', min_points=-1)
+    glob, lidar = _dataset(root, **kw), _dataset(root, coord_frame='lidar', **kw)
+    assert glob.num_videos == lidar.num_videos == 2
+    for tg, tl in zip(glob.tracklets, lidar.tracklets):
+        assert _object_index(summary, tg) == STATIC and tg['track_id'] == tl['track_id']
+        np.testing.assert_allclose(tg['boxes'], np.repeat(tg['boxes'][:1], 6, 0), atol=1e-9)
+        np.testing.assert_allclose(tg['boxes'], summary[tg['scene']]['global_boxes'][STATIC],
+                                   atol=1e-9)
+        assert np.ptp(tl['boxes'][:, 0]) + np.ptp(tl['boxes'][:, 1]) > 2.
+        for i in range(1, 6):
+            np.testing.assert_allclose(box_in_frame(tg['boxes'][i], tg['boxes'][i - 1])[:3], 0,
+                                       atol=1e-9)
+            assert np.linalg.norm(box_in_frame(tl['boxes'][i], tl['boxes'][i - 1])[:2]) > 0.5
+        ann = tab['sample_annotation'][tg['annotation_tokens'][0]]
+        assert [tab['attribute'][a]['name'] for a in ann['attribute_tokens']] == \
+            ['pedestrian.standing']
+
+
+def test_training_frames_carry_points_to_frame(synth, devkit):
+    root, summary = synth
+    ds = _dataset(root, split='mini_val', test_mode=False, min_points=-1)
+    t = ds.tracklets[0]
+    item = LoadSOT3DPoints()(ds._train_item(0, 3))
+    k = _object_index(summary, t)
+    for fr, j in zip(item['frames'], (0, 2, 3)):
+        np.testing.assert_array_equal(fr['points_to_frame'], t['points_to_frame'][j])
+        np.testing.assert_allclose(fr['box'], summary[t['scene']]['global_boxes'][k, j],
+                                   atol=1e-9)
+        n = t['num_lidar_pts'][j]
+        assert abs(_count_in_box_numpy(fr['points'][:, :3], fr['box']) - n) <= 1
+    assert max(t['num_lidar_pts'][j] for j in (0, 2, 3)) > 5
 
 
 def test_split_selection(synth, devkit):
@@ -274,9 +460,10 @@ def test_category_and_min_points_filters(synth, devkit):
         _dataset(root, split='val', category_name='Truck')
 
 
-def test_test_items_and_pipeline(synth, devkit):
+@pytest.mark.parametrize('frame', ['global', 'lidar'])
+def test_test_items_and_pipeline(synth, devkit, frame):
     root, summary = synth
-    ds = _dataset(root, split='mini_val', category_name='Car',
+    ds = _dataset(root, split='mini_val', category_name='Car', coord_frame=frame,
                   pipeline=[dict(type='LoadSOT3DPoints', on_error='warn'),
                             dict(type='PackSOT3DFrame')])
     assert len(ds) == sum(ds.get_len_per_video(v) for v in range(ds.num_videos)) == 2 * 6
@@ -290,11 +477,19 @@ def test_test_items_and_pipeline(synth, devkit):
     info = ds.get_data_info(3)
     assert meta['video_name'] == info['video_name'] == ds.tracklets[0]['name']
     assert meta['scene'] == 'scene-0103' and meta['kitti_frame'] == 3
-    np.testing.assert_allclose(out['inputs'], load_points(info['points_path']))
+    raw = load_points(info['points_path'])
+    if frame == 'global':  # sensor -> ego -> global, from the tables with numpy only
+        tab = _tables(root)
+        sd = tab['sample_data'][info['sample_data_token']]
+        raw = raw.astype(np.float64)
+        raw[:, :3] = _sensor_to_global_numpy(raw[:, :3], tab['ego_pose'][sd['ego_pose_token']],
+                                             tab['calibrated_sensor'][
+                                                 sd['calibrated_sensor_token']])
+    np.testing.assert_allclose(np.asarray(out['inputs']), raw, rtol=0, atol=2e-4)
     t = ds.tracklets[0]
+    key = 'global_boxes' if frame == 'global' else 'sensor_boxes'
     np.testing.assert_allclose(out['data_samples'].gt_bbox_3d,
-                               summary[t['scene']]['sensor_boxes'][_object_index(summary, t), 3],
-                               atol=1e-5)
+                               summary[t['scene']][key][_object_index(summary, t), 3], atol=1e-5)
 
 
 def test_training_items_through_bev_pipeline(synth, devkit):
@@ -364,6 +559,7 @@ def test_nuscenes_config():
     assert (train.split, test.split) == ('train_track', 'val')  # Open3DSOT's
     assert train.version == test.version == 'v1.0-trainval'
     assert train.category_name == test.category_name == 'Car'
+    assert train.coord_frame == test.coord_frame == 'global'  # Open3DSOT's frame
     assert train.data_root == test.data_root == 'data/nuscenes'
     assert test.pipeline[0] == dict(type='LoadSOT3DPoints', on_error='warn')
     step = [s for s in train.pipeline if s['type'] == 'SOT3DPairToBEV'][0]
@@ -376,7 +572,7 @@ def test_nuscenes_config():
 def test_tools_test_on_synthetic_nuscenes(synth, tmp_path, devkit):
     """tools/test.py with the tiny BEVTrack (random weights) on the synthetic
     nuScenes val scenes, one key frame corrupt: the SOT3DMetric result files
-    (frame 0 = ground truth = the generator's exact sensor-frame box), the
+    (frame 0 = ground truth = the generator's exact global box), the
     corrupt frame named and tracking continued from the last box."""
     import subprocess
     import sys
@@ -417,7 +613,7 @@ def test_tools_test_on_synthetic_nuscenes(synth, tmp_path, devkit):
     name = f"scene-0103_{sc['instance_tokens'][0][:12]}"
     pred = read_box3d_file(str(results / 'pred' / f'{name}.txt'))
     gt = read_box3d_file(str(results / 'gt' / f'{name}.txt'))
-    np.testing.assert_allclose(gt, sc['sensor_boxes'][0], atol=1e-5)
+    np.testing.assert_allclose(gt, sc['global_boxes'][0], atol=1e-5)  # Open3DSOT's frame
     np.testing.assert_allclose(pred[0], gt[0], atol=1e-5)
     np.testing.assert_allclose(pred[3], pred[2], atol=1e-6)  # the corrupt frame keeps the box
 

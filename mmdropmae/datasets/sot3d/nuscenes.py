@@ -23,18 +23,33 @@ works), and the category is Open3DSOT's ``tracking_to_general_class``
 annotation has fewer than ``min_points`` LiDAR points (``num_lidar_pts``;
 Open3DSOT: 1 for the val / test splits, no filter for training) is left out.
 
-Boxes go to the LIDAR_TOP sensor frame of their sweep as the devkit's
-``NuScenes.get_sample_data`` does it: global -> ego (``ego_pose`` of the
-sample_data) -> sensor (its ``calibrated_sensor``), then to ``(cx, cy, cz,
-l, w, h, yaw)``: nuScenes ``size`` is ``(w, l, h)`` (the length on the
-box's local x axis), ``translation`` the geometric centre, ``yaw`` the
-heading of the box's local x axis about the sensor's +z
-(``atan2(R[1, 0], R[0, 0])``; any roll / pitch the ego pose or the
-calibration leaves is dropped). Open3DSOT instead moves the *points* to the
-global frame and keeps the boxes there; the metrics are the same for the
-same predictions (overlap and centre distance are invariant to a rigid
-transform about z), but the sensor frame moves with the ego vehicle, so the
-search area follows the ego motion too (see docs/point_cloud_tracking.md).
+Coordinate frame (``coord_frame``):
+
+* ``'global'`` (the default, Open3DSOT's): the boxes stay in the global
+  (map) frame of the annotations, and each item carries ``points_to_frame``,
+  the 4x4 sensor -> global matrix of its sweep (``ego_pose`` @
+  ``calibrated_sensor``: Open3DSOT's ``pc.rotate(cs.R); pc.translate(cs.t);
+  pc.rotate(ego.R); pc.translate(ego.t)``) that ``LoadSOT3DPoints`` applies
+  to the x, y, z of the loaded points. A static object keeps its box while
+  the ego vehicle moves 2-5 m between key frames, so the search area
+  (previous box + margin) sees the target's own motion only. nuScenes
+  annotations are yaw-only (quaternion x = y = 0), so ``(cx, cy, cz, l, w,
+  h, yaw)`` with ``yaw = atan2(R[1, 0], R[0, 0])`` is the annotation's Box
+  exactly (the same corners; the same angle as Open3DSOT's
+  ``orientation.radians * orientation.axis[-1]``).
+* ``'lidar'``: boxes and points in each sweep's LIDAR_TOP sensor frame, the
+  boxes moved as the devkit's ``NuScenes.get_sample_data`` does it: global
+  -> ego (``ego_pose`` of the sample_data) -> sensor (its
+  ``calibrated_sensor``); the yaw is the heading of the box's local x axis
+  about the sensor's +z, and the roll / pitch that the ego pose and the
+  calibration leave (about a degree) is dropped.
+
+In both: nuScenes ``size`` is ``(w, l, h)`` (the length on the box's local x
+axis), ``translation`` the geometric centre. Success and Precision of the
+same track are nearly the same in both frames (3D overlap and centre
+distance are invariant to a rigid motion about z; the ``'lidar'`` boxes
+differ from one by the dropped tilt), but the tracker's search areas are not
+(see docs/point_cloud_tracking.md).
 """
 import json
 import os
@@ -50,7 +65,8 @@ from mmdropmae.utils.points import wrap_angle
 
 __all__ = ['NuScenesDataError', 'NUSCENES_TABLES', 'NUSCENES_SOT_CATEGORIES',
            'TRACKING_TO_GENERAL_CLASS', 'GENERAL_TO_TRACKING_CLASS', 'nuscenes_general_classes',
-           'nuscenes_box_to_lidar', 'load_nuscenes', 'build_nuscenes_tracklets',
+           'NUSCENES_COORD_FRAMES', 'nuscenes_box_to_lidar', 'nuscenes_box_to_global',
+           'nuscenes_sensor_to_global', 'load_nuscenes', 'build_nuscenes_tracklets',
            'NuScenesSOTDataset']
 
 #: The tables ``nuscenes.nuscenes.NuScenes`` loads (``{version}/{table}.json``).
@@ -84,6 +100,9 @@ GENERAL_TO_TRACKING_CLASS: Dict[str, str] = {
 #: ``category_name.lower()`` keys, capitalised as in its configs).
 NUSCENES_SOT_CATEGORIES = ('Car', 'Pedestrian', 'Truck', 'Trailer', 'Bus', 'Bicycle',
                            'Motorcycle')
+#: ``coord_frame`` values: Open3DSOT's global (map) frame, each sweep's
+#: LIDAR_TOP frame.
+NUSCENES_COORD_FRAMES = ('global', 'lidar')
 
 _INSTALL_HINT = ('nuScenes needs the optional nuscenes-devkit: pip install --no-deps '
                  'nuscenes-devkit==1.2.0 pyquaternion cachetools tqdm scikit-learn joblib '
@@ -154,6 +173,43 @@ def nuscenes_box_to_lidar(annotation: dict, ego_pose: dict,
     return np.array([box.center[0], box.center[1], box.center[2], l, w, h, yaw], np.float64)
 
 
+def nuscenes_box_to_global(annotation: dict) -> np.ndarray:
+    """A ``sample_annotation`` -> ``(cx, cy, cz, l, w, h, yaw)`` in the
+    global frame (Open3DSOT's ``Box(translation, size, Quaternion(rotation))``,
+    unmoved).
+
+    ``size`` ``(w, l, h)`` -> ``l, w, h``; ``yaw = atan2(R[1, 0], R[0, 0])``,
+    the heading of the box's local x axis about the global +z. nuScenes
+    rotations are yaw-only, and then this is Open3DSOT's ``theta =
+    orientation.radians * orientation.axis[-1]`` and the box has the Box's
+    corners; a roll / pitch (none in nuScenes) would be dropped.
+    """
+    from nuscenes.utils.data_classes import Box
+    from pyquaternion import Quaternion
+    box = Box(annotation['translation'], annotation['size'], Quaternion(annotation['rotation']))
+    rot = box.rotation_matrix
+    yaw = float(wrap_angle(np.arctan2(rot[1, 0], rot[0, 0])))
+    w, l, h = (float(v) for v in box.wlh)  # noqa: E741
+    return np.array([box.center[0], box.center[1], box.center[2], l, w, h, yaw], np.float64)
+
+
+def nuscenes_sensor_to_global(ego_pose: dict, calibrated_sensor: dict) -> np.ndarray:
+    """The 4x4 sensor -> global matrix of a sample_data with that ``ego_pose``
+    and ``calibrated_sensor`` record: ``p_G = R_ego (R_cs p + t_cs) + t_ego``
+    (Open3DSOT's ``_get_frame_from_anno_data``: ``pc.rotate(cs.R)``,
+    ``pc.translate(cs.t)``, ``pc.rotate(ego.R)``, ``pc.translate(ego.t)``).
+    """
+    from pyquaternion import Quaternion
+
+    def rigid(record: dict) -> np.ndarray:
+        m = np.eye(4)
+        m[:3, :3] = Quaternion(record['rotation']).rotation_matrix
+        m[:3, 3] = np.asarray(record['translation'], np.float64)
+        return m
+
+    return rigid(ego_pose) @ rigid(calibrated_sensor)
+
+
 def _bad_json(table_root: str) -> Optional[str]:
     """The first table of ``table_root`` that is not valid JSON (or None)."""
     for t in NUSCENES_TABLES:
@@ -216,14 +272,17 @@ def build_nuscenes_tracklets(nusc,
                              category_name: str = 'Car',
                              min_points: int = -1,
                              key_frame_only: bool = True,
-                             lidar_channel: str = 'LIDAR_TOP') -> List[dict]:
+                             lidar_channel: str = 'LIDAR_TOP',
+                             coord_frame: str = 'global') -> List[dict]:
     """The tracklets of Open3DSOT's ``filter_instance`` /
     ``_build_tracklet_anno``, in the ``instance`` table's order.
 
     Each tracklet: ``name`` (``{scene}_{token[:12]}``), ``scene`` (scene
     name), ``track_id`` (instance token), ``category`` (``'Car'``, ...),
     ``nusc_category`` (``'vehicle.car'``), ``frames`` (key-frame indices in
-    the scene), ``boxes`` (L, 7) sensor-frame boxes, ``points_paths``,
+    the scene), ``boxes`` (L, 7) boxes in ``coord_frame``,
+    ``points_to_frame`` ((L, 4, 4) sensor -> global matrices with
+    ``'global'``, None with ``'lidar'``), ``points_paths``,
     ``sample_tokens``, ``sample_data_tokens``, ``annotation_tokens``,
     ``num_lidar_pts``.
 
@@ -237,7 +296,14 @@ def build_nuscenes_tracklets(nusc,
         key_frame_only (bool): Drop annotations whose LiDAR sample_data is
             not a key frame (Open3DSOT's option; annotations are on key
             frames only, so it never drops one).
+        lidar_channel (str): The sample_data channel of the points.
+        coord_frame (str): 'global' (Open3DSOT's: global boxes, points moved
+            by ``points_to_frame``) or 'lidar' (boxes in each sweep's sensor
+            frame, points as read). Defaults to 'global'.
     """
+    if coord_frame not in NUSCENES_COORD_FRAMES:
+        raise ValueError(f'coord_frame must be one of {NUSCENES_COORD_FRAMES}, got '
+                         f'{coord_frame!r}')
     classes = set(nuscenes_general_classes(category_name))
     names = set(scene_names)
     frame_index: Dict[str, Dict[str, int]] = {}
@@ -253,8 +319,9 @@ def build_nuscenes_tracklets(nusc,
             frame_index[scene['token']] = _scene_frame_index(nusc, scene)
         t = dict(name=f"{scene['name']}_{inst['token'][:12]}", scene=scene['name'],
                  track_id=inst['token'], category=_tracking_name(general),
-                 nusc_category=general, frames=[], boxes=[], points_paths=[], sample_tokens=[],
-                 sample_data_tokens=[], annotation_tokens=[], num_lidar_pts=[])
+                 nusc_category=general, frames=[], boxes=[], points_to_frame=[],
+                 points_paths=[], sample_tokens=[], sample_data_tokens=[],
+                 annotation_tokens=[], num_lidar_pts=[])
         tok = inst['first_annotation_token']
         while tok:
             ann = nusc.get('sample_annotation', tok)
@@ -266,11 +333,14 @@ def build_nuscenes_tracklets(nusc,
             sd = nusc.get('sample_data', sample['data'][lidar_channel])
             if key_frame_only and not sd['is_key_frame']:
                 continue
-            box = nuscenes_box_to_lidar(ann, nusc.get('ego_pose', sd['ego_pose_token']),
-                                        nusc.get('calibrated_sensor',
-                                                 sd['calibrated_sensor_token']))
+            ego = nusc.get('ego_pose', sd['ego_pose_token'])
+            cs = nusc.get('calibrated_sensor', sd['calibrated_sensor_token'])
+            if coord_frame == 'global':
+                t['boxes'].append(nuscenes_box_to_global(ann))
+                t['points_to_frame'].append(nuscenes_sensor_to_global(ego, cs))
+            else:
+                t['boxes'].append(nuscenes_box_to_lidar(ann, ego, cs))
             t['frames'].append(frame_index[scene['token']][sample['token']])
-            t['boxes'].append(box)
             t['points_paths'].append(osp.join(nusc.dataroot, sd['filename']))
             t['sample_tokens'].append(sample['token'])
             t['sample_data_tokens'].append(sd['token'])
@@ -279,6 +349,7 @@ def build_nuscenes_tracklets(nusc,
         if not t['frames']:
             continue
         t['boxes'] = np.stack(t['boxes']).astype(np.float64)
+        t['points_to_frame'] = np.stack(t['points_to_frame']) if t['points_to_frame'] else None
         tracklets.append(t)
     return tracklets
 
@@ -286,7 +357,9 @@ def build_nuscenes_tracklets(nusc,
 @DATASETS.register_module()
 class NuScenesSOTDataset(BaseDataset):
     """nuScenes instances as 3D single-object tracking tracklets (LiDAR
-    key frames, boxes in the LIDAR_TOP frame of each sweep).
+    key frames; by default Open3DSOT's global frame: global boxes, and the
+    points moved there by ``LoadSOT3DPoints`` with each item's
+    ``points_to_frame``).
 
     The items and the ``VideoSampler`` API are those of
     :class:`~mmdropmae.datasets.sot3d.KittiTrackingSOTDataset`, so the same
@@ -299,8 +372,10 @@ class NuScenesSOTDataset(BaseDataset):
     ``video_length``, ``scene``, ``track_id`` (instance token),
     ``kitti_frame`` (the key-frame index in the scene, the field the
     pipelines name frames by), ``category``, ``sample_token``,
-    ``sample_data_token``, ``num_lidar_pts``. ``test_mode=False``: the
-    first / previous / current training items of the KITTI dataset.
+    ``sample_data_token``, ``num_lidar_pts``, and with
+    ``coord_frame='global'`` ``points_to_frame`` (4, 4) (sensor -> global).
+    ``test_mode=False``: the first / previous / current training items of
+    the KITTI dataset (each frame with its ``points_to_frame``).
 
     Args:
         data_root (str): The devkit's ``dataroot``.
@@ -319,6 +394,9 @@ class NuScenesSOTDataset(BaseDataset):
             are annotated). Defaults to True.
         min_length (int): Drop tracklets shorter than this (at least 2 for
             training). Defaults to 1.
+        coord_frame (str): 'global' (Open3DSOT's: boxes in the global frame,
+            points moved sensor -> ego -> global) or 'lidar' (boxes and
+            points in each sweep's LIDAR_TOP frame). Defaults to 'global'.
         samples_per_epoch (int, optional): Random training items per epoch.
         pipeline (list): Transforms.
         test_mode (bool): Per-frame test items. Defaults to True.
@@ -335,11 +413,16 @@ class NuScenesSOTDataset(BaseDataset):
                  min_points: Optional[int] = None,
                  key_frame_only: bool = True,
                  min_length: int = 1,
+                 coord_frame: str = 'global',
                  samples_per_epoch: Optional[int] = None,
                  pipeline: Sequence = (),
                  test_mode: bool = True,
                  **kwargs):
         nuscenes_general_classes(category_name)  # fail early on a bad name
+        if coord_frame not in NUSCENES_COORD_FRAMES:
+            raise ValueError(f'NuScenesSOTDataset: coord_frame must be one of '
+                             f'{NUSCENES_COORD_FRAMES}, got {coord_frame!r}')
+        self.coord_frame = coord_frame
         self.version = version
         self.split = split
         self.category_name = category_name
@@ -369,7 +452,8 @@ class NuScenesSOTDataset(BaseDataset):
         present = {s['name'] for s in nusc.scene}
         self.tracklets = [
             t for t in build_nuscenes_tracklets(nusc, names, self.category_name, self.min_points,
-                                                self.key_frame_only)
+                                                self.key_frame_only,
+                                                coord_frame=self.coord_frame)
             if len(t['frames']) >= self.min_length
         ]
         if not self.tracklets:
@@ -394,6 +478,8 @@ class NuScenesSOTDataset(BaseDataset):
                         category=t['category'], sample_token=t['sample_tokens'][i],
                         sample_data_token=t['sample_data_tokens'][i],
                         num_lidar_pts=t['num_lidar_pts'][i]))
+                    if t['points_to_frame'] is not None:
+                        items[-1]['points_to_frame'] = t['points_to_frame'][i].copy()
             else:
                 for i in range(1, n):
                     items.append(self._train_item(v, i))
@@ -405,6 +491,9 @@ class NuScenesSOTDataset(BaseDataset):
         frames = [dict(points_path=t['points_paths'][j], box=t['boxes'][j].copy(),
                        kitti_frame=t['frames'][j], sample_token=t['sample_tokens'][j],
                        where=f"scene {t['scene']} frame {t['frames'][j]}") for j in (0, i - 1, i)]
+        if t['points_to_frame'] is not None:
+            for fr, j in zip(frames, (0, i - 1, i)):
+                fr['points_to_frame'] = t['points_to_frame'][j].copy()
         return dict(frames=frames, video_name=t['name'], frame_id=i, category=t['category'])
 
     # ---------------------------------------------------- VideoSampler API

@@ -32,12 +32,18 @@ exercised in full:
   ``rotz(0.7)`` and ``(411.3, 1180.9, 0)`` m. The ego pose therefore has a
   small roll and pitch (compensating the sensor's tilt), and the boxes in L
   are exactly yaw-only: :class:`~mmdropmae.datasets.sot3d.NuScenesSOTDataset`
-  must give back ``summary[scene]['sensor_boxes']``.
+  must give back ``summary[scene]['global_boxes']`` (its default
+  ``coord_frame='global'``; the points moved by its ``points_to_frame`` are
+  the simulation's world points in G) and, with ``coord_frame='lidar'``,
+  ``summary[scene]['sensor_boxes']``.
 
 ``num_lidar_pts`` is the target's point count
 (:func:`~mmdropmae.datasets.synthetic.lidar.target_point_count`).
 ``empty_first`` hides objects in the first key frame (their first box has no
-points: Open3DSOT's test-time ``min_points`` filter drops them).
+points: Open3DSOT's test-time ``min_points`` filter drops them). ``static``
+objects stand still in the world (their box of frame 0 in every frame,
+annotated parked / standing): their global box is the same in every key
+frame, their LIDAR_TOP box moves with the ego vehicle.
 """
 import hashlib
 import json
@@ -72,6 +78,9 @@ _ATTRIBUTES = ('vehicle.moving', 'vehicle.stopped', 'vehicle.parked', 'cycle.wit
 _ATTRIBUTE_OF = {'vehicle.car': 'vehicle.moving', 'vehicle.truck': 'vehicle.moving',
                  'human.pedestrian.adult': 'pedestrian.moving',
                  'vehicle.bicycle': 'cycle.with_rider'}
+_STATIC_ATTRIBUTE_OF = {'vehicle.car': 'vehicle.parked', 'vehicle.truck': 'vehicle.parked',
+                        'human.pedestrian.adult': 'pedestrian.standing',
+                        'vehicle.bicycle': 'cycle.without_rider'}
 _VISIBILITY = (('1', 'v0-40'), ('2', 'v40-60'), ('3', 'v60-80'), ('4', 'v80-100'))
 #: Map frame G <- simulation world W.
 WORLD_YAW = 0.7
@@ -139,6 +148,7 @@ def make_synthetic_nuscenes(root: str,
                             categories: Sequence[str] = ('Car', 'Car', 'Pedestrian'),
                             seed: int = 0,
                             empty_first: Sequence[int] = (),
+                            static: Sequence[int] = (),
                             **scene_kwargs) -> Dict[str, dict]:
     """Write synthetic scenes in the nuScenes layout under ``root``.
 
@@ -156,6 +166,10 @@ def make_synthetic_nuscenes(root: str,
         seed (int): Base seed (the i-th scene uses ``seed + i``).
         empty_first (Sequence[int]): Objects (indices into ``categories``)
             left out of the scene's first key frame.
+        static (Sequence[int]): Objects (indices into ``categories``) that
+            do not move (their first box in every frame). ValueError if one
+            then overlaps the ego vehicle or another object (choose another
+            ``seed``).
         **scene_kwargs: :class:`SyntheticLidarScene` options.
 
     Returns:
@@ -170,6 +184,10 @@ def make_synthetic_nuscenes(root: str,
     for c in categories:
         if c not in SYNTHETIC_TO_NUSCENES:
             raise ValueError(f'unknown category {c!r}; choose from {sorted(SYNTHETIC_TO_NUSCENES)}')
+    bad = [k for k in list(empty_first) + list(static) if not 0 <= k < len(categories)]
+    if bad:
+        raise ValueError(f'empty_first / static indices {bad} are not objects of categories '
+                         f'{list(categories)}')
     if key_interval < 1 or num_frames < 1:
         raise ValueError(f'need num_frames >= 1 and key_interval >= 1, got {num_frames}, '
                          f'{key_interval}')
@@ -193,6 +211,11 @@ def make_synthetic_nuscenes(root: str,
         sim = SyntheticLidarScene(num_frames, categories, rng, **scene_kwargs)
         for k in empty_first:
             sim.hidden[k, 0] = True
+        for k in static:
+            sim.boxes[k] = sim.boxes[k, :1]
+        if len(static) and not all(sim._clear(k) for k in range(len(categories))):
+            raise ValueError(f'scene {name} (seed {seed + si}): a static object {list(static)} '
+                             'overlaps the ego path or another object; choose another seed')
         log_token = _token('log', name)
         logfile = f'n015-2018-07-{11 + si:02d}-11-22-45+0800'
         tables['log'].append(dict(token=log_token, logfile=logfile, vehicle='n015',
@@ -268,8 +291,9 @@ def make_synthetic_nuscenes(root: str,
                 vis = '1' if n == 0 else '4'
                 tables['sample_annotation'].append(dict(
                     token=ann_tok[k][s], sample_token=sample_tok[s], instance_token=inst_tok[k],
-                    visibility_token=vis, attribute_tokens=[t_attribute[_ATTRIBUTE_OF[
-                        nusc_cats[k]]]], translation=[float(v) for v in box_g[:3]],
+                    visibility_token=vis, attribute_tokens=[t_attribute[(
+                        _STATIC_ATTRIBUTE_OF if k in static else _ATTRIBUTE_OF)[
+                            nusc_cats[k]]]], translation=[float(v) for v in box_g[:3]],
                     size=[float(box_g[4]), float(box_g[3]), float(box_g[5])],  # w, l, h
                     rotation=rotation_to_quaternion(rotz(box_g[6])),
                     prev=ann_tok[k][s - 1] if s > 0 else '',
@@ -293,7 +317,7 @@ def make_synthetic_nuscenes(root: str,
     map_file = f'maps/{map_token}.png'
     import cv2
     cv2.imwrite(osp.join(root, map_file), np.zeros((1, 1), np.uint8))
-    static = dict(
+    fixed_tables = dict(
         category=[dict(token=t, name=g, description=g) for g, t in t_category.items()],
         attribute=[dict(token=t, name=a, description=a) for a, t in t_attribute.items()],
         visibility=[dict(token=tok, level=lv, description=f'visibility of the instance {lv}')
@@ -301,6 +325,6 @@ def make_synthetic_nuscenes(root: str,
         sensor=[dict(token=sensor_token, channel='LIDAR_TOP', modality='lidar')],
         map=[dict(category='semantic_prior', token=map_token, filename=map_file,
                   log_tokens=[r['token'] for r in tables['log']])])
-    for name, rows in list(static.items()) + list(tables.items()):
+    for name, rows in list(fixed_tables.items()) + list(tables.items()):
         _write_table(root, version, name, rows)
     return summary

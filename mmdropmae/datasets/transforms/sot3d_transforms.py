@@ -51,6 +51,12 @@ class LoadSOT3DPoints(BaseTransform):
     Test items: ``points_path`` -> ``points`` (N, 4) and ``load_error`` (the
     message, or None). Training items: each of ``frames`` gets ``points``.
 
+    An item (or training frame) with a ``points_to_frame`` (4, 4) rigid
+    matrix (nuScenes' sensor -> global, Open3DSOT's frame) gets its points'
+    x, y, z moved by it, ``p' = R p + t`` (in float64, stored as float32;
+    the reflectance is kept), after the voxel down-sampling; without it (or
+    None) the points stay as read.
+
     Args:
         on_error (str): 'warn' (an empty cloud and a warning naming the file
             and frame; Open3DSOT silently uses one point at the origin for
@@ -69,13 +75,33 @@ class LoadSOT3DPoints(BaseTransform):
             for fr in results['frames']:
                 fr['points'], fr['load_error'] = _read(fr['points_path'], fr.get('where'),
                                                        self.on_error, self.voxel_size)
+                fr['points'] = self._to_frame(fr['points'], fr.get('points_to_frame'),
+                                              fr['points_path'], fr.get('where'))
             return results
         where = f"sequence {results.get('video_name')} frame {results.get('frame_id')}"
         if results.get('kitti_frame') is not None:
             where += f" (scene {results.get('scene')} frame {results['kitti_frame']})"
         results['points'], results['load_error'] = _read(results['points_path'], where,
                                                          self.on_error, self.voxel_size)
+        results['points'] = self._to_frame(results['points'], results.get('points_to_frame'),
+                                           results['points_path'], where)
         return results
+
+    @staticmethod
+    def _to_frame(points: np.ndarray, matrix, path: str, where: Optional[str]) -> np.ndarray:
+        """``points`` with x, y, z moved by the 4x4 ``matrix`` (None: as is)."""
+        if matrix is None:
+            return points
+        m = np.asarray(matrix, np.float64)
+        if m.shape != (4, 4) or not np.all(np.isfinite(m)) or \
+                not np.allclose(m[3], [0., 0., 0., 1.]) or \
+                not np.allclose(m[:3, :3].T @ m[:3, :3], np.eye(3), atol=1e-6):
+            raise ValueError(f'{path} ({where}): points_to_frame must be a finite 4x4 rigid '
+                             f'matrix (a rotation, last row 0 0 0 1), got '
+                             f'{np.array2string(m)}')
+        out = np.array(points, np.float32, copy=True)
+        out[:, :3] = np.asarray(points[:, :3], np.float64) @ m[:3, :3].T + m[:3, 3]
+        return out
 
 
 def _jitter(box: np.ndarray, rng: np.random.Generator, std: Sequence[float]) -> np.ndarray:
