@@ -3,9 +3,9 @@ pairs through tools/train.py and is evaluated through tools/test.py
 (FlowMetric, chairs protocol), against the zero-flow baseline and the same
 model untrained (its initialisation, through tools/test.py as well).
 
-The margins are those measured on 2 shared CPU cores in about three
-minutes of training of a randomly initialised tiny ViT: the trained model is
-far better than its initialisation but only at parity with zero flow."""
+The margins are those measured on 2 shared CPU cores with about two to four
+minutes of training of a randomly initialised tiny ViT (three seeds of the
+config, docs/optical_flow.md)."""
 import json
 import os
 import re
@@ -44,8 +44,8 @@ def zero_flow_epe(root: str) -> float:
 def chairs_root(tmp_path_factory):
     from mmdropmae.datasets.synthetic.flow import make_synthetic_chairs
     root = tmp_path_factory.mktemp('flow_chairs')
-    make_synthetic_chairs(str(root), num_train=64, num_val=8, size=(80, 64), seed=0,
-                          max_translation=10, max_bg_translation=8)
+    make_synthetic_chairs(str(root), num_train=512, num_val=32, size=(80, 64), seed=0,
+                          max_translation=10, max_bg_translation=8, texture_detail=30)
     return root
 
 
@@ -98,13 +98,13 @@ def test_tiny_dropflow_train_and_test(chairs_root, tmp_path):
     first, last = float(np.mean(losses[:3])), float(np.mean(losses[-3:]))
     print(f'DropFlow tiny EPE {epe:.3f}, untrained {epe_untrained:.3f}, zero flow '
           f'{baseline:.3f}; loss {first:.3f} -> {last:.3f}')
-    # measured (2 busy cores, 200 steps): EPE 6.99 trained, 22.84 untrained
-    # (the random global matching), 7.02 zero flow; loss 7.82 -> 3.38.
-    # The loss falls below 0.6 x its start (measured 0.43)
-    assert last < 0.6 * first, (first, last)
-    # training removes most of the untrained error: below 0.5 x (measured 0.31)
-    assert epe < 0.5 * epe_untrained, (epe, epe_untrained)
-    # against zero flow the tiny random-init run only reaches parity (measured
-    # 0.995 x): not worse than 1.02 x. Far below zero flow needs a pre-trained
-    # encoder or a longer run than a unit-test budget (docs/optical_flow.md).
-    assert epe < 1.02 * baseline, (epe, baseline)
+    # measured (2 busy cores, 300 steps, about 2.5 min of training): EPE 4.63
+    # trained (config seeds 1 and 2: 4.04, 4.17), 7.38 untrained (the local
+    # match of random features), 6.42 zero flow; loss 5.35 -> 3.1.
+    # The loss falls below 0.75 x its start (measured 0.62 at 200 steps)
+    assert last < 0.75 * first, (first, last)
+    # training removes much of the untrained error: below 0.75 x (measured 0.63)
+    assert epe < 0.75 * epe_untrained, (epe, epe_untrained)
+    # and beats zero flow by more than 20 % (measured 0.72 x; 0.63 and 0.65 x
+    # for seeds 1 and 2)
+    assert epe < 0.8 * baseline, (epe, baseline)

@@ -44,6 +44,8 @@ def parse_args(argv=None):
                    help='largest shape translation in pixels')
     p.add_argument('--max-bg-translation', type=float, default=4.0,
                    help='largest background translation in pixels')
+    p.add_argument('--texture-detail', type=float, default=0.0,
+                   help='std (grey levels) of fine per-texel noise on every texture')
     p.add_argument('--kitti-density', type=float, default=0.5,
                    help='KITTI layout: share of pixels with ground truth')
     p.add_argument('--seed', type=int, default=0)
@@ -53,7 +55,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     kw = dict(num_shapes=args.num_shapes, max_translation=args.max_translation,
-              max_bg_translation=args.max_bg_translation)
+              max_bg_translation=args.max_bg_translation, texture_detail=args.texture_detail)
     start = time.time()
     if args.layout in ('chairs', 'both'):
         root = args.out_dir if args.layout == 'chairs' else osp.join(args.out_dir, 'FlyingChairs')
