@@ -43,8 +43,8 @@ mean is below that; otherwise *absent*.
 
 Examples::
 
-    # the default scale (about 60 min on 2 quiet CPU cores, see
-    # docs/mini_replication.md)
+    # the default scale (about 45 min on 2 quiet CPU cores, 67 min measured
+    # on a shared machine, see docs/mini_replication.md)
     python tools/experiments/mini_replication.py
     # the pipeline check of the test suite (about a minute)
     python tools/experiments/mini_replication.py --fast --out-dir /tmp/mr
