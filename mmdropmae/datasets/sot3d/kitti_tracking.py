@@ -20,14 +20,13 @@ Boxes go to LiDAR coordinates with
 velodyne mode: ``Tr_velo_cam`` only, ``yaw = -rotation_y - pi/2``).
 """
 import os.path as osp
-import random
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
-from mmengine.dataset import BaseDataset
 
 from mmdropmae.registry import DATASETS
 from mmdropmae.utils.points import kitti_label_to_lidar_box
+from .base import BaseSOT3DDataset
 
 __all__ = ['KittiAnnotationError', 'read_kitti_calib', 'read_kitti_tracking_labels',
            'kitti_scene_list', 'build_tracklets', 'KittiTrackingSOTDataset',
@@ -183,19 +182,9 @@ def build_tracklets(data_root: str, scenes: Sequence[str], category: str,
 
 
 @DATASETS.register_module()
-class KittiTrackingSOTDataset(BaseDataset):
-    """KITTI tracking tracklets for 3D single-object tracking.
-
-    ``test_mode=True``: one item per frame of every tracklet, tracklet after
-    tracklet (use ``VideoSampler``): ``points_path``, ``gt_bbox_3d`` (7,),
-    ``video_id``, ``video_name``, ``frame_id`` (index in the tracklet),
-    ``video_length``, ``scene``, ``kitti_frame``, ``category``.
-
-    ``test_mode=False``: training items of Open3DSOT's
-    ``firstandprevious`` template: for a frame ``t >= 1`` of a tracklet,
-    ``frames`` = [first, previous, current], each with ``points_path`` and
-    ``box``. With ``samples_per_epoch`` the items are drawn at random
-    (tracklet uniform, then frame); otherwise every (tracklet, t) once.
+class KittiTrackingSOTDataset(BaseSOT3DDataset):
+    """KITTI tracking tracklets for 3D single-object tracking (items and
+    training draws: :class:`~mmdropmae.datasets.sot3d.base.BaseSOT3DDataset`).
 
     Args:
         data_root (str): The KITTI tracking ``training`` folder (or a folder
@@ -238,65 +227,15 @@ class KittiTrackingSOTDataset(BaseDataset):
         super().__init__(data_root=data_root, pipeline=list(pipeline), test_mode=test_mode,
                          **kwargs)
 
-    def load_data_list(self) -> List[dict]:
+    def load_tracklets(self) -> List[dict]:
         root = self.data_root
         if not osp.isdir(osp.join(root, 'label_02')):
             raise KittiAnnotationError(f'{root}: no label_02/ folder (KITTI tracking layout: '
                                        'velodyne/, label_02/, calib/)')
-        self.tracklets = [t for t in build_tracklets(root, self.scenes, self.category_name,
-                                                     self.use_r_rect)
-                          if len(t['frames']) >= self.min_length]
-        if not self.tracklets:
+        tracklets = [t for t in build_tracklets(root, self.scenes, self.category_name,
+                                                self.use_r_rect)
+                     if len(t['frames']) >= self.min_length]
+        if not tracklets:
             raise KittiAnnotationError(f'{root}: no {self.category_name} tracklet of at least '
                                        f'{self.min_length} frames in scenes {self.scenes}')
-        items = []
-        self._ranges = []
-        for v, t in enumerate(self.tracklets):
-            n = len(t['frames'])
-            start = len(items)
-            if self.test_mode:
-                for i in range(n):
-                    items.append(dict(
-                        points_path=t['points_paths'][i], gt_bbox_3d=t['boxes'][i].copy(),
-                        video_id=v, video_name=t['name'], frame_id=i, video_length=n,
-                        scene=t['scene'], track_id=t['track_id'], kitti_frame=t['frames'][i],
-                        category=t['category']))
-            else:
-                for i in range(1, n):
-                    items.append(self._train_item(v, i))
-            self._ranges.append(range(start, len(items)))
-        return items
-
-    def _train_item(self, v: int, i: int) -> dict:
-        t = self.tracklets[v]
-        frames = [dict(points_path=t['points_paths'][j], box=t['boxes'][j].copy(),
-                       kitti_frame=t['frames'][j], where=f"scene {t['scene']} frame "
-                       f"{t['frames'][j]}") for j in (0, i - 1, i)]
-        return dict(frames=frames, video_name=t['name'], frame_id=i, category=t['category'])
-
-    # ---------------------------------------------------- VideoSampler API
-    @property
-    def num_videos(self) -> int:
-        self.full_init()
-        return len(self.tracklets)
-
-    def get_len_per_video(self, video_idx: int) -> int:
-        self.full_init()
-        return len(self.tracklets[video_idx]['frames'])
-
-    def video_frame_range(self, video_idx: int) -> range:
-        self.full_init()
-        return self._ranges[video_idx]
-
-    # ---------------------------------------------------------- training
-    def __len__(self) -> int:
-        if not self.test_mode and self.samples_per_epoch:
-            return int(self.samples_per_epoch)
-        return super().__len__()
-
-    def prepare_data(self, idx: int):
-        if not self.test_mode and self.samples_per_epoch:
-            v = random.randrange(len(self.tracklets))
-            i = random.randrange(1, len(self.tracklets[v]['frames']))
-            return self.pipeline(self._train_item(v, i))
-        return super().prepare_data(idx)
+        return tracklets

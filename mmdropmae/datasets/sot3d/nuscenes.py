@@ -54,14 +54,13 @@ differ from one by the dropped tilt), but the tracker's search areas are not
 import json
 import os
 import os.path as osp
-import random
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.dataset import BaseDataset
 
 from mmdropmae.registry import DATASETS
 from mmdropmae.utils.points import wrap_angle
+from .base import BaseSOT3DDataset
 
 __all__ = ['NuScenesDataError', 'NUSCENES_TABLES', 'NUSCENES_SOT_CATEGORIES',
            'TRACKING_TO_GENERAL_CLASS', 'GENERAL_TO_TRACKING_CLASS', 'nuscenes_general_classes',
@@ -355,7 +354,7 @@ def build_nuscenes_tracklets(nusc,
 
 
 @DATASETS.register_module()
-class NuScenesSOTDataset(BaseDataset):
+class NuScenesSOTDataset(BaseSOT3DDataset):
     """nuScenes instances as 3D single-object tracking tracklets (LiDAR
     key frames; by default Open3DSOT's global frame: global boxes, and the
     points moved there by ``LoadSOT3DPoints`` with each item's
@@ -446,79 +445,31 @@ class NuScenesSOTDataset(BaseDataset):
                                     f'create_splits_scenes() has {sorted(splits)}')
         return list(splits[self.split])
 
-    def load_data_list(self) -> List[dict]:
+    def load_tracklets(self) -> List[dict]:
         names = self._scene_names()
         nusc = load_nuscenes(self.data_root, self.version)
         present = {s['name'] for s in nusc.scene}
-        self.tracklets = [
+        tracklets = [
             t for t in build_nuscenes_tracklets(nusc, names, self.category_name, self.min_points,
                                                 self.key_frame_only,
                                                 coord_frame=self.coord_frame)
             if len(t['frames']) >= self.min_length
         ]
-        if not self.tracklets:
+        if not tracklets:
             where = f'split {self.split!r}' if self.scenes is None else f'scenes {self.scenes}'
             raise NuScenesDataError(
                 f'{osp.join(self.data_root, self.version)}: no {self.category_name} tracklet of '
                 f'at least {self.min_length} frames (first box with >= {self.min_points} LiDAR '
                 f'points) in {where}; {len(present & set(names))} of the {len(present)} scenes '
                 'of this version are in it')
-        del nusc  # the tables are not needed any more (large for v1.0-trainval)
-        items = []
-        self._ranges = []
-        for v, t in enumerate(self.tracklets):
-            n = len(t['frames'])
-            start = len(items)
-            if self.test_mode:
-                for i in range(n):
-                    items.append(dict(
-                        points_path=t['points_paths'][i], gt_bbox_3d=t['boxes'][i].copy(),
-                        video_id=v, video_name=t['name'], frame_id=i, video_length=n,
-                        scene=t['scene'], track_id=t['track_id'], kitti_frame=t['frames'][i],
-                        category=t['category'], sample_token=t['sample_tokens'][i],
-                        sample_data_token=t['sample_data_tokens'][i],
-                        num_lidar_pts=t['num_lidar_pts'][i]))
-                    if t['points_to_frame'] is not None:
-                        items[-1]['points_to_frame'] = t['points_to_frame'][i].copy()
-            else:
-                for i in range(1, n):
-                    items.append(self._train_item(v, i))
-            self._ranges.append(range(start, len(items)))
-        return items
+        return tracklets  # the tables go with nusc (large for v1.0-trainval)
 
-    def _train_item(self, v: int, i: int) -> dict:
-        t = self.tracklets[v]
-        frames = [dict(points_path=t['points_paths'][j], box=t['boxes'][j].copy(),
-                       kitti_frame=t['frames'][j], sample_token=t['sample_tokens'][j],
-                       where=f"scene {t['scene']} frame {t['frames'][j]}") for j in (0, i - 1, i)]
-        if t['points_to_frame'] is not None:
-            for fr, j in zip(frames, (0, i - 1, i)):
-                fr['points_to_frame'] = t['points_to_frame'][j].copy()
-        return dict(frames=frames, video_name=t['name'], frame_id=i, category=t['category'])
-
-    # ---------------------------------------------------- VideoSampler API
-    @property
-    def num_videos(self) -> int:
-        self.full_init()
-        return len(self.tracklets)
-
-    def get_len_per_video(self, video_idx: int) -> int:
-        self.full_init()
-        return len(self.tracklets[video_idx]['frames'])
-
-    def video_frame_range(self, video_idx: int) -> range:
-        self.full_init()
-        return self._ranges[video_idx]
-
-    # ---------------------------------------------------------- training
-    def __len__(self) -> int:
-        if not self.test_mode and self.samples_per_epoch:
-            return int(self.samples_per_epoch)
-        return super().__len__()
-
-    def prepare_data(self, idx: int):
-        if not self.test_mode and self.samples_per_epoch:
-            v = random.randrange(len(self.tracklets))
-            i = random.randrange(1, len(self.tracklets[v]['frames']))
-            return self.pipeline(self._train_item(v, i))
-        return super().prepare_data(idx)
+    def frame_extras(self, tracklet: dict, j: int) -> Dict:
+        """The sample / sample_data tokens, ``num_lidar_pts`` and (global
+        frame) the 4x4 ``points_to_frame`` of frame ``j``."""
+        extras = dict(sample_token=tracklet['sample_tokens'][j],
+                      sample_data_token=tracklet['sample_data_tokens'][j],
+                      num_lidar_pts=tracklet['num_lidar_pts'][j])
+        if tracklet['points_to_frame'] is not None:
+            extras['points_to_frame'] = tracklet['points_to_frame'][j].copy()
+        return extras
