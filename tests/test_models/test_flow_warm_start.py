@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmdropmae.models.flow import DropFlow
 from mmdropmae.models.flow.warm_start import WarmStartState, forward_interpolate
 from mmdropmae.structures import DataSample
+from .test_flow_model import _tiny as tiny_dropflow
 
 
 def _nearest_reference(flow: np.ndarray) -> np.ndarray:
@@ -60,22 +60,12 @@ def test_warm_start_state_resets_on_a_new_sequence_or_gap():
 
 
 def _tiny(**test_cfg):
-    torch.manual_seed(0)
-    model = DropFlow(
-        backbone=dict(type='VisionTransformer',
-                      arch=dict(embed_dims=48, num_layers=4, num_heads=3, mlp_ratio=2.),
-                      img_size=64, patch_size=16),
-        out_indices=(0, 1, 2, 3),
-        head=dict(type='DPTFlowHead', flow_stride=8,
-                  dpt=dict(post_process_channels=(16, 16, 32, 32), channels=16, norm_cfg=None),
-                  hidden_dims=16, corr_levels=2, corr_radius=2, num_iters=2),
-        test_cfg=dict(test_cfg))
-    model.init_weights()
+    model = tiny_dropflow(**test_cfg)
     # the zero-initialised last layers would make every flow zero: perturb them
     with torch.no_grad():
         for p in model.head.parameters():
             p.add_(0.05 * torch.randn_like(p))
-    return model.eval()
+    return model
 
 
 def test_dropflow_warm_start_carries_the_previous_low_flow():
