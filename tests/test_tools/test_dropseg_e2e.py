@@ -3,28 +3,17 @@ tools/train.py and is evaluated through tools/test.py (VOSMetric), compared
 with the "copy the first mask" baseline and with the same model untrained
 (its initialisation, evaluated through tools/test.py as well) on the same
 validation videos."""
-import json
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+
+from tests.utils import logged_losses, run_tool, test_tool_metric, untrained_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / 'configs' / 'dropseg' / 'dropseg_tiny_synthetic.py'
-# generous: the runs take one to three minutes on 2 busy cores
-TIMEOUT = 1200
-
-
-def _env():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = str(REPO) + os.pathsep + env.get('PYTHONPATH', '')
-    env['OMP_NUM_THREADS'] = '2'
-    return env
+THREADS = 2
+JF = r'vos/J&F-Mean: ([\d.]+)'
 
 
 def copy_first_mask_scores(root: str, split: str = 'val') -> dict:
@@ -61,36 +50,6 @@ def davis_root(tmp_path_factory):
     return root
 
 
-def _losses(work_dir: Path):
-    rows = []
-    for f in sorted(work_dir.glob('*/vis_data/scalars.json')):
-        rows += [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
-    return [r for r in rows if 'loss' in r]
-
-
-def _untrained_checkpoint(path: Path):
-    """The config's model at its initialisation (what training starts from)."""
-    from mmengine.config import Config
-
-    from mmdropmae.registry import MODELS
-    from mmdropmae.utils import register_all_modules
-    register_all_modules()
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(str(TINY)).model)
-    model.init_weights()
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
-
-
-def _test_jf(ckpt: Path, work: Path, opts, cwd) -> float:
-    test = subprocess.run([sys.executable, str(REPO / 'tools' / 'test.py'), str(TINY),
-                           str(ckpt), '--work-dir', str(work)] + opts, cwd=cwd,
-                          env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
-    assert test.returncode == 0, test.stdout[-2000:] + test.stderr[-3000:]
-    found = re.findall(r'vos/J&F-Mean: ([\d.]+)', test.stdout + test.stderr)
-    assert found, test.stderr[-3000:]
-    return float(found[-1])
-
-
 @pytest.mark.slow
 def test_tiny_dropseg_train_and_test(davis_root, tmp_path):
     work = tmp_path / 'work'
@@ -99,11 +58,8 @@ def test_tiny_dropseg_train_and_test(davis_root, tmp_path):
     # every iteration's own loss in the log (no moving average)
     opts = ['--cfg-options'] + data + ['default_hooks.logger.interval=1',
                                        'log_processor.window_size=1']
-    train = subprocess.run([sys.executable, str(REPO / 'tools' / 'train.py'), str(TINY),
-                            '--work-dir', str(work)] + opts, cwd=tmp_path, env=_env(),
-                           capture_output=True, text=True, timeout=TIMEOUT)
-    assert train.returncode == 0, train.stdout[-2000:] + train.stderr[-3000:]
-    rows = _losses(work)
+    run_tool([REPO / 'tools' / 'train.py', TINY, '--work-dir', work] + opts, tmp_path, THREADS)
+    rows = logged_losses(work)
     # the bootstrapped CE changes its pixel pool after warm-up (iteration 60):
     # compare the plain-CE phase (top_p == 1), the mean of its first 15
     # iterations against the mean of its last 15
@@ -113,10 +69,11 @@ def test_tiny_dropseg_train_and_test(davis_root, tmp_path):
     ckpts = sorted(work.glob('epoch_*.pth'))
     assert ckpts
     test_opts = ['--cfg-options'] + data
-    jf = _test_jf(ckpts[-1], tmp_path / 'test', test_opts, tmp_path)
+    jf = test_tool_metric(TINY, ckpts[-1], tmp_path / 'test', test_opts, tmp_path, JF, THREADS)
     untrained = tmp_path / 'untrained.pth'
-    _untrained_checkpoint(untrained)
-    jf_untrained = _test_jf(untrained, tmp_path / 'test_untrained', test_opts, tmp_path)
+    untrained_checkpoint(TINY, untrained)
+    jf_untrained = test_tool_metric(TINY, untrained, tmp_path / 'test_untrained', test_opts,
+                                    tmp_path, JF, THREADS)
     baseline = copy_first_mask_scores(str(davis_root))['J&F-Mean']
     print(f'DropSeg tiny J&F {jf:.4f}, untrained {jf_untrained:.4f}, copy-first-mask '
           f'{baseline:.4f}; plain-CE loss {first:.4f} -> {last:.4f}')

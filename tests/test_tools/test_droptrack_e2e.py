@@ -5,32 +5,21 @@ tools/test.py tracks the val sequences; the fine-tuned tracker must beat the
 "box never moves" baseline and the same tracker before fine-tuning (the
 pre-trained encoder with the head at its initialisation) by stated margins
 of success AUC."""
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.utils import run_tool
 
 REPO = Path(__file__).resolve().parents[2]
 MAE = REPO / 'configs' / 'dropmae' / 'pretrain_tiny_synthetic.py'
 TRACK = REPO / 'configs' / 'droptrack' / 'droptrack_tiny_synthetic.py'
 
 
-def _env():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = str(REPO) + os.pathsep + env.get('PYTHONPATH', '')
-    return env
-
-
 def _run(script, config, args, cwd, timeout=1800):  # generous: 2 busy cores
-    proc = subprocess.run(
-        [sys.executable, str(REPO / 'tools' / script), str(config)] + args,
-        cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
+    return run_tool([REPO / 'tools' / script, config] + args, cwd, timeout=timeout)
 
 
 def _opts(**kw):

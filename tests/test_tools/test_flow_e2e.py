@@ -6,27 +6,17 @@ model untrained (its initialisation, through tools/test.py as well).
 The margins are those measured on 2 shared CPU cores with about two to four
 minutes of training of a randomly initialised tiny ViT (three seeds of the
 config, docs/optical_flow.md)."""
-import json
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+
+from tests.utils import logged_losses, run_tool, test_tool_metric, untrained_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / 'configs' / 'flow' / 'dropflow_tiny_synthetic.py'
-TIMEOUT = 1200
-
-
-def _env():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = str(REPO) + os.pathsep + env.get('PYTHONPATH', '')
-    env['OMP_NUM_THREADS'] = '1'  # measured faster than 2 on the shared cores
-    return env
+THREADS = 1  # measured faster than 2 on the shared cores
+EPE = r'flow/epe: ([\d.]+)'
 
 
 def zero_flow_epe(root: str) -> float:
@@ -49,28 +39,6 @@ def chairs_root(tmp_path_factory):
     return root
 
 
-def _untrained_checkpoint(path: Path):
-    from mmengine.config import Config
-
-    from mmdropmae.registry import MODELS
-    from mmdropmae.utils import register_all_modules
-    register_all_modules()
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(str(TINY)).model)
-    model.init_weights()
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
-
-
-def _test_epe(ckpt: Path, work: Path, opts, cwd) -> float:
-    test = subprocess.run([sys.executable, str(REPO / 'tools' / 'test.py'), str(TINY),
-                           str(ckpt), '--work-dir', str(work)] + opts, cwd=cwd, env=_env(),
-                          capture_output=True, text=True, timeout=TIMEOUT)
-    assert test.returncode == 0, test.stdout[-2000:] + test.stderr[-3000:]
-    found = re.findall(r'flow/epe: ([\d.]+)', test.stdout + test.stderr)
-    assert found, test.stdout[-2000:] + test.stderr[-3000:]
-    return float(found[-1])
-
-
 @pytest.mark.slow
 def test_tiny_dropflow_train_and_test(chairs_root, tmp_path):
     work = tmp_path / 'work'
@@ -78,22 +46,18 @@ def test_tiny_dropflow_train_and_test(chairs_root, tmp_path):
             f'test_dataloader.dataset.data_root={chairs_root}']
     opts = ['--cfg-options'] + data + ['default_hooks.logger.interval=10',
                                        'log_processor.window_size=10']
-    train = subprocess.run([sys.executable, str(REPO / 'tools' / 'train.py'), str(TINY),
-                            '--work-dir', str(work)] + opts, cwd=tmp_path, env=_env(),
-                           capture_output=True, text=True, timeout=TIMEOUT)
-    assert train.returncode == 0, train.stdout[-2000:] + train.stderr[-3000:]
-    rows = []
-    for f in sorted(work.glob('*/vis_data/scalars.json')):
-        rows += [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
-    losses = [r['loss'] for r in rows if 'loss' in r]
+    run_tool([REPO / 'tools' / 'train.py', TINY, '--work-dir', work] + opts, tmp_path, THREADS)
+    rows = logged_losses(work)
+    losses = [r['loss'] for r in rows]
     assert len(losses) >= 10, rows[-3:]
     ckpts = sorted(work.glob('iter_*.pth'))
     assert ckpts
     test_opts = ['--cfg-options'] + data
-    epe = _test_epe(ckpts[-1], tmp_path / 'test', test_opts, tmp_path)
+    epe = test_tool_metric(TINY, ckpts[-1], tmp_path / 'test', test_opts, tmp_path, EPE, THREADS)
     untrained = tmp_path / 'untrained.pth'
-    _untrained_checkpoint(untrained)
-    epe_untrained = _test_epe(untrained, tmp_path / 'test_untrained', test_opts, tmp_path)
+    untrained_checkpoint(TINY, untrained)
+    epe_untrained = test_tool_metric(TINY, untrained, tmp_path / 'test_untrained', test_opts,
+                                     tmp_path, EPE, THREADS)
     baseline = zero_flow_epe(str(chairs_root))
     first, last = float(np.mean(losses[:3])), float(np.mean(losses[-3:]))
     print(f'DropFlow tiny EPE {epe:.3f}, untrained {epe_untrained:.3f}, zero flow '

@@ -9,34 +9,23 @@ and the trained tracker beats both the "box never moves" baseline and the
 untrained tracker (the same network at its initialisation, through
 tools/test.py) by stated margins."""
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.utils import run_tool
+
 REPO = Path(__file__).resolve().parents[2]
 CFG = REPO / 'configs' / 'sot3d' / 'bevtrack_tiny_synthetic.py'
 
 
-def _env():
-    env = dict(os.environ)
+def _run(args, cwd, timeout=900):
     # one thread: the numbers below are reproduced exactly (training is seeded),
     # and on a shared 2-core machine two threads made the test 3x slower
     # (7.6 min instead of 2.3; Success 62.7 instead of 64.4)
-    env['OMP_NUM_THREADS'] = '1'
-    env['PYTHONPATH'] = str(REPO) + os.pathsep + env.get('PYTHONPATH', '')
-    return env
-
-
-def _run(args, cwd, timeout=900):
-    proc = subprocess.run([sys.executable] + [str(a) for a in args], cwd=cwd, env=_env(),
-                          capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
+    return run_tool(args, cwd, threads=1, timeout=timeout)
 
 
 def _opts(**kw):

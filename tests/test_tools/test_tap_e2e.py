@@ -3,27 +3,18 @@ through tools/train.py and is evaluated on synthetic TAP-Vid DAVIS-layout
 clips through tools/test.py (TAPVidMetric, strided queries), compared with
 the "point never moves" baseline (each query's point predicted, visible, in
 every frame) and with the same model untrained, on the same videos."""
-import json
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+
+from tests.utils import (load_script, logged_losses, run_tool, test_tool_metric,
+                         untrained_checkpoint)
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / 'configs' / 'tap' / 'droptap_tiny_synthetic.py'
-TIMEOUT = 1200
-
-
-def _env():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = str(REPO) + os.pathsep + env.get('PYTHONPATH', '')
-    env['OMP_NUM_THREADS'] = '2'
-    return env
+THREADS = 2
+AJ = r'tapvid/average_jaccard: ([\d.]+)'
 
 
 def never_moves_scores(val_pkl: str, mode: str = 'strided') -> dict:
@@ -58,35 +49,6 @@ def tap_root(tmp_path_factory):
     return root
 
 
-def _untrained_checkpoint(path: Path):
-    from mmengine.config import Config
-
-    from mmdropmae.registry import MODELS
-    from mmdropmae.utils import register_all_modules
-    register_all_modules()
-    torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(str(TINY)).model)
-    model.init_weights()
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
-
-
-def _test_aj(ckpt: Path, work: Path, opts, cwd) -> float:
-    test = subprocess.run([sys.executable, str(REPO / 'tools' / 'test.py'), str(TINY),
-                           str(ckpt), '--work-dir', str(work)] + opts, cwd=cwd, env=_env(),
-                          capture_output=True, text=True, timeout=TIMEOUT)
-    assert test.returncode == 0, test.stdout[-2000:] + test.stderr[-3000:]
-    found = re.findall(r'tapvid/average_jaccard: ([\d.]+)', test.stdout + test.stderr)
-    assert found, test.stderr[-3000:]
-    return float(found[-1])
-
-
-def _losses(work_dir: Path):
-    rows = []
-    for f in sorted(work_dir.glob('*/vis_data/scalars.json')):
-        rows += [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
-    return [r for r in rows if 'loss' in r]
-
-
 @pytest.mark.slow
 def test_tiny_droptap_train_and_test(tap_root, tmp_path):
     work = tmp_path / 'work'
@@ -94,11 +56,8 @@ def test_tiny_droptap_train_and_test(tap_root, tmp_path):
             f'test_dataloader.dataset.data_root={tap_root}']
     opts = ['--cfg-options'] + data + ['default_hooks.logger.interval=1',
                                        'log_processor.window_size=1']
-    train = subprocess.run([sys.executable, str(REPO / 'tools' / 'train.py'), str(TINY),
-                            '--work-dir', str(work)] + opts, cwd=tmp_path, env=_env(),
-                           capture_output=True, text=True, timeout=TIMEOUT)
-    assert train.returncode == 0, train.stdout[-2000:] + train.stderr[-3000:]
-    rows = _losses(work)
+    run_tool([REPO / 'tools' / 'train.py', TINY, '--work-dir', work] + opts, tmp_path, THREADS)
+    rows = logged_losses(work)
     epe = [r['epe'] for r in rows]
     assert len(epe) >= 30, len(epe)
     first, last = float(np.mean(epe[:8])), float(np.mean(epe[-8:]))
@@ -106,16 +65,15 @@ def test_tiny_droptap_train_and_test(tap_root, tmp_path):
     assert ckpts
     preds = tmp_path / 'preds'
     test_opts = ['--cfg-options'] + data + [f'test_evaluator.outfile_prefix={preds}']
-    aj = _test_aj(ckpts[-1], tmp_path / 'test', test_opts, tmp_path)
+    aj = test_tool_metric(TINY, ckpts[-1], tmp_path / 'test', test_opts, tmp_path, AJ, THREADS)
     untrained = tmp_path / 'untrained.pth'
-    _untrained_checkpoint(untrained)
-    aj_untrained = _test_aj(untrained, tmp_path / 'test_untrained', ['--cfg-options'] + data,
-                            tmp_path)
+    untrained_checkpoint(TINY, untrained)
+    aj_untrained = test_tool_metric(TINY, untrained, tmp_path / 'test_untrained',
+                                    ['--cfg-options'] + data, tmp_path, AJ, THREADS)
     baseline = never_moves_scores(str(tap_root / 'val.pkl'))['average_jaccard']
     print(f'DropTAP tiny AJ {aj:.4f}, untrained {aj_untrained:.4f}, point-never-moves '
           f'{baseline:.4f}; training EPE {first:.2f} -> {last:.2f} px')
     # the saved predictions re-score to the same AJ with eval_tap.py
-    from tests.utils import load_script
     rows = load_script('tools/analysis_tools/eval_tap.py').evaluate_dir(str(preds))
     assert rows['mean']['average_jaccard'] == pytest.approx(aj, abs=1e-4)
     # the training end-point error falls (measured 14.9 -> 4.5 px)
